@@ -44,7 +44,14 @@ def load_demo(say: Callable[[str], None]) -> DemoContext:
     team, _ = Team.objects.get_or_create(name=DEMO_TEAM)
     team.members.add(users["sales"], users["manager"])
     team.managers.add(users["manager"])
-    context = DemoContext(team=team, say=say, **users)
+    context = DemoContext(
+        team=team,
+        sales=users["sales"],
+        manager=users["manager"],
+        dpo=users["dpo"],
+        admin=users["admin"],
+        say=say,
+    )
     for loader in demo_loaders():
         say(f"Loading demo data: {loader.name}")
         loader.load(context)

@@ -28,7 +28,7 @@ def role_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     cached: frozenset[str] | None = getattr(user, "_role_names", None)
     if cached is None:
         cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._role_names = cached  # type: ignore[union-attr]
+        user._role_names = cached  # type: ignore[attr-defined]
     return cached
 
 
