@@ -9,6 +9,8 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from contacts.models import Activity, Contact, ContactMethod, Organization, Tag
+from contacts.normalize import normalize_email
 from socialcrm.models import Invitation, Team, User
 from socialcrm.roles import Role
 
@@ -63,3 +65,65 @@ class InvitationFactory(factory.django.DjangoModelFactory[Invitation]):
     role = Role.SALES.value
     team = factory.SubFactory(TeamFactory)
     expires_at = factory.LazyFunction(lambda: timezone.now() + Invitation.VALID_FOR)
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory[Organization]):
+    class Meta:
+        model = Organization
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Faker("company")
+    domain = factory.Sequence(lambda n: f"org{n}.example")
+
+
+class TagFactory(factory.django.DjangoModelFactory[Tag]):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("team", "name")
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
+    """A contact; pass ``email="x@y.example"`` to give it a primary email method."""
+
+    class Meta:
+        model = Contact
+        skip_postgeneration_save = True
+
+    team = factory.SubFactory(TeamFactory)
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    display_name = factory.LazyAttribute(lambda o: Contact.compose_display_name(o.first_name, o.last_name))
+    title = factory.Faker("job")
+
+    @factory.post_generation
+    def email(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        if create and extracted:
+            ContactMethodFactory(contact=self, kind=ContactMethod.Kind.EMAIL, value=extracted, is_primary=True)
+
+
+class ContactMethodFactory(factory.django.DjangoModelFactory[ContactMethod]):
+    class Meta:
+        model = ContactMethod
+
+    contact = factory.SubFactory(ContactFactory)
+    team = factory.LazyAttribute(lambda o: o.contact.team)
+    kind = ContactMethod.Kind.EMAIL
+    value = factory.Sequence(lambda n: f"person{n}@client.example")
+    normalized = factory.LazyAttribute(
+        lambda o: normalize_email(o.value) if o.kind == ContactMethod.Kind.EMAIL else o.value.strip().lower()
+    )
+
+
+class ActivityFactory(factory.django.DjangoModelFactory[Activity]):
+    class Meta:
+        model = Activity
+
+    contact = factory.SubFactory(ContactFactory)
+    kind = Activity.Kind.NOTE
+    occurred_at = factory.LazyFunction(timezone.now)
+    subject = factory.Faker("sentence", nb_words=5)
+    body = factory.Faker("paragraph")
+    source = "manual"

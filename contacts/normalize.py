@@ -1,0 +1,54 @@
+"""Normalization of contact methods: what matching, dedupe and suppression compare."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+
+def normalize_email(value: str) -> str:
+    """Lower-case the address and IDNA-encode its domain; raise ValidationError if invalid."""
+    value = value.strip()
+    local, sep, domain = value.rpartition("@")
+    if not sep or not local or not domain:
+        raise ValidationError("Enter a valid email address, like name@example.com.")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValidationError("The domain of this email address is not valid.") from exc
+    normalized = f"{local}@{ascii_domain}".lower()
+    validate_email(normalized)
+    return normalized
+
+
+def normalize_phone(value: str, default_region: str | None = None) -> str:
+    """E.164 where ``phonenumbers`` can parse it; otherwise the digits and a leading +."""
+    value = value.strip()
+    try:
+        number = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) < 5:
+        raise ValidationError("Enter a phone number with at least five digits.")
+    return ("+" if value.startswith("+") else "") + digits
+
+
+def normalize_website(value: str) -> str:
+    value = value.strip()
+    if "://" not in value:
+        value = f"https://{value}"
+    URLValidator(schemes=["http", "https"])(value)
+    scheme, rest = value.split("://", 1)
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}://{host.lower()}{slash}{path}".rstrip("/")
+
+
+def normalize_handle(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValidationError("Enter a handle.")
+    return value.lower()

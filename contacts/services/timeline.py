@@ -1,0 +1,100 @@
+"""Writing the timeline: the one way every app adds a row to a contact's activity stream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import nh3
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from contacts.models import Activity, Contact
+
+# The kinds that count as talking to the person: they move "last contacted".
+INTERACTION_KINDS = frozenset({Activity.Kind.EMAIL, Activity.Kind.CALL, Activity.Kind.MEETING})
+
+
+def sanitize_html(html: str) -> str:
+    """Untrusted HTML (email bodies) reduced to inert markup.
+
+    nh3 drops scripts, event handlers, styles and non-http(s) links; links get
+    ``rel="noopener nofollow noreferrer"``; images are dropped so no remote content loads
+    when a timeline is opened (it would tell the sender who read the mail, and when).
+    """
+    return nh3.clean(
+        html,
+        tags=nh3.ALLOWED_TAGS - {"img"},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener nofollow noreferrer",
+    )
+
+
+def _latest(field: str, occurred_at: datetime) -> Greatest:
+    # COALESCE first: SQLite's MAX() of NULL and a value is NULL.
+    return Greatest(Coalesce(F(field), occurred_at), occurred_at)
+
+
+def _touch_last_contacted(contact: Contact, occurred_at: datetime, direction: str) -> None:
+    updates: dict[str, Any] = {"last_contacted_at": _latest("last_contacted_at", occurred_at)}
+    if direction == Activity.Direction.INBOUND:
+        updates["last_inbound_at"] = _latest("last_inbound_at", occurred_at)
+    elif direction == Activity.Direction.OUTBOUND:
+        updates["last_outbound_at"] = _latest("last_outbound_at", occurred_at)
+    Contact.objects.filter(pk=contact.pk).update(**updates)
+
+
+@transaction.atomic
+def activity_record(
+    *,
+    contact: Contact,
+    kind: str,
+    actor: Any = None,
+    occurred_at: datetime | None = None,
+    direction: str = "",
+    subject: str = "",
+    body: str = "",
+    body_html: str = "",
+    source: str = "",
+    external_id: str = "",
+    thread_key: str = "",
+    payload: dict[str, Any] | None = None,
+) -> tuple[Activity, bool]:
+    """Add one timeline row; return ``(activity, created)``.
+
+    Idempotent on ``external_id`` (e.g. an email's Message-ID): recording the same
+    thing twice for a contact returns the existing row. ``body_html`` is sanitized
+    here, so callers may pass raw HTML. Interactions (email, call, meeting) update the
+    contact's last contacted / inbound / outbound times.
+    """
+    if external_id:
+        existing = Activity.objects.filter(contact=contact, kind=kind, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    activity = Activity(
+        contact=contact,
+        kind=kind,
+        actor=actor,
+        occurred_at=occurred_at or timezone.now(),
+        direction=direction,
+        subject=subject[:500],
+        body=body,
+        body_html=sanitize_html(body_html) if body_html else "",
+        source=source,
+        external_id=external_id,
+        thread_key=thread_key,
+        payload=payload or {},
+    )
+    try:
+        with transaction.atomic():
+            activity.save()
+    except IntegrityError:
+        if not external_id:
+            raise
+        # A concurrent writer recorded the same external id first.
+        return Activity.objects.get(contact=contact, kind=kind, external_id=external_id), False
+    if kind in INTERACTION_KINDS:
+        _touch_last_contacted(contact, activity.occurred_at, direction)
+    return activity, True
