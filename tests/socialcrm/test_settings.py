@@ -7,17 +7,14 @@ it is evaluated once per process and the test process has already loaded it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from socialcrm.env import EnvError, env_bool, env_int, env_list, env_str
-
-BASE_DIR = Path(__file__).resolve().parents[2]
+from tests.processes import BASE_DIR, run_python
 
 # Runs in the child interpreter: sets Django up and prints what the tests look at as JSON.
 PROBE = """
@@ -43,22 +40,8 @@ print(json.dumps({
 
 
 def start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Start Django in a child process that sees only ``env`` (plus what Python needs to run)."""
-    full_env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),
-        "DJANGO_SETTINGS_MODULE": "socialcrm.settings",
-        **env,
-    }
-    return subprocess.run(  # noqa: S603 - fixed argv: this interpreter and a constant script
-        [sys.executable, "-c", PROBE],
-        cwd=BASE_DIR,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    """Set Django up in a child process that sees only ``env`` and run PROBE."""
+    return run_python("-c", PROBE, env=env)
 
 
 def settings_under(env: dict[str, str]) -> dict[str, Any]:
