@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from socialcrm.env import env_bool, env_int, env_list, env_str
 
@@ -142,11 +143,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
-# Redis re-delivers an unacknowledged task after visibility_timeout. It must exceed the
-# hard time limit, or a long task would run twice while the first run is still going.
-CELERY_VISIBILITY_TIMEOUT = max(3600, 2 * CELERY_TASK_TIME_LIMIT)
+# On connection loss a worker cannot acknowledge its running late-ack tasks any more, and
+# Redis hands them out again anyway: cancel them rather than run them twice at once.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # Redis re-delivers an unacknowledged task after visibility_timeout. It must exceed the
+    # hard time limit, or a long task would run twice while the first run is still going.
+    "visibility_timeout": max(3600, 2 * CELERY_TASK_TIME_LIMIT),
+    # Publishing from a web request must give up fast when Redis is unreachable. The read
+    # timeout stays above the transport's 1 s BRPOP wait so idle workers are not cut off.
     "socket_connect_timeout": 1,
     "socket_timeout": 2,
 }
@@ -161,6 +166,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Explicit queues so a worker can be pointed at a subset (-Q privacy); see docs/background-tasks.md.
+CELERY_TASK_QUEUES = (Queue("default"), Queue("enrichment"), Queue("privacy"))
 CELERY_TASK_ROUTES = {
     "enrichment.tasks.*": {"queue": "enrichment"},
     "consent.tasks.*": {"queue": "privacy"},
@@ -168,7 +175,8 @@ CELERY_TASK_ROUTES = {
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Publishes tasks whose on-commit publish failed (broker down); see socialcrm/outbox.py.
-    "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0},
+    # Ticks expire before the next one, so they don't pile up while no worker is running.
+    "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
 }
 
 # --- Email ------------------------------------------------------------------------------
