@@ -2,8 +2,9 @@
 
 ``enqueue()`` writes an ``OutboxMessage`` in the caller's transaction and publishes it
 right after commit. Publishing gives up quickly when the broker is unreachable (short
-connect timeout, one retry), so a web request never hangs on Redis; the row stays
-pending and ``relay_pending()`` (run by beat) publishes it once the broker is back.
+connect timeout, one retry: see ``CELERY_BROKER_TRANSPORT_OPTIONS`` and
+``CELERY_TASK_PUBLISH_RETRY_POLICY``), so a web request never hangs or fails on Redis; the
+row stays pending and ``relay_pending()`` (run by beat) publishes it once the broker is back.
 A message can therefore be delivered more than once: tasks must be idempotent.
 """
 
@@ -35,26 +36,42 @@ def enqueue(task: Task | str, /, *args: Any, **kwargs: Any) -> OutboxMessage:
     """Queue ``task(*args, **kwargs)`` to run once the current transaction commits.
 
     Arguments must be JSON-serializable (ids and plain values, never model instances);
-    anything else raises ``TypeError`` here, at the call site.
+    anything else raises ``TypeError`` here, at the call site, as does an unknown task name
+    (``celery.exceptions.NotRegistered``, a ``KeyError``). Nothing is sent if the
+    transaction rolls back.
     """
     task_name = task if isinstance(task, str) else task.name
+    registered_task(task_name)
     json.dumps([args, kwargs])
     message = OutboxMessage.objects.create(task_name=task_name, args=list(args), kwargs=kwargs)
-    transaction.on_commit(partial(_publish_by_id, message.pk))
+    transaction.on_commit(partial(publish, message))
     return message
 
 
-def _publish_by_id(message_id: int) -> None:
-    message = OutboxMessage.objects.filter(pk=message_id, published_at__isnull=True).first()
-    if message is not None:
-        publish(message)
+def registered_task(name: str) -> Task:
+    """The task registered as ``name``; raises ``NotRegistered`` if there is none.
+
+    Only workers import every app's ``tasks`` module at startup and callers name tasks by
+    string (no import cycles), so a web process discovers them on the first miss.
+    """
+    if name not in celery_app.tasks:
+        celery_app.autodiscover_tasks(force=True)
+    return celery_app.tasks[name]
 
 
 def publish(message: OutboxMessage) -> bool:
-    """Hand one message to Celery; return whether the broker accepted it."""
+    """Hand one message to Celery; return whether the broker accepted it.
+
+    A broker failure is logged and recorded on the row (``attempts``, ``last_error``),
+    never raised. Without a broker (eager mode) the task runs right here, and its own
+    errors propagate only if ``task_eager_propagates`` is on, as in tests.
+    """
+    task = registered_task(message.task_name)
     try:
-        celery_app.tasks[message.task_name].apply_async(args=message.args, kwargs=message.kwargs)
-    except Exception as exc:  # the broker's client raises many unrelated types
+        task.apply_async(args=message.args, kwargs=message.kwargs)
+    except Exception as exc:  # the broker's clients raise many unrelated types
+        if celery_app.conf.task_always_eager:
+            raise  # the task failed, not the (absent) broker
         logger.warning("Could not publish %s (outbox #%s): %s", message.task_name, message.pk, exc)
         OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1, last_error=str(exc)[:2000])
         return False
@@ -62,22 +79,25 @@ def publish(message: OutboxMessage) -> bool:
     return True
 
 
-def relay_pending(*, limit: int = 500) -> int:
-    """Publish messages still pending after the grace period; return how many went out.
+def relay_pending(*, grace: timedelta = RELAY_GRACE, limit: int = 500) -> int:
+    """Publish messages still pending after ``grace``; return how many went out.
 
     Rows are claimed with ``SKIP LOCKED`` so two relays never publish the same row. Stops
-    at the first failure: if the broker is still down, the next tick tries again.
+    at the first failure: if the broker is still down, the next tick tries again. Also
+    deletes messages published more than ``KEEP_PUBLISHED`` ago.
     """
     published = 0
     with transaction.atomic():
         pending = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(published_at__isnull=True, created_at__lte=timezone.now() - RELAY_GRACE)
+            .filter(published_at__isnull=True, created_at__lte=timezone.now() - grace)
             .order_by("created_at")[:limit]
         )
         for message in pending:
             if not publish(message):
                 break
             published += 1
+    if published:
+        logger.info("Relayed %s pending outbox messages", published)
     OutboxMessage.objects.filter(published_at__lt=timezone.now() - KEEP_PUBLISHED).delete()
     return published
