@@ -1,0 +1,1 @@
+"""HTTP views of the contacts app, one module per area."""
