@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import nh3
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -98,3 +99,59 @@ def activity_record(
     if kind in INTERACTION_KINDS:
         _touch_last_contacted(contact, activity.occurred_at, direction)
     return activity, True
+
+
+# --- Hand-logged entries (the quick log on the contact page) ------------------------------
+
+# What staff may log by hand, and how long they may still correct or remove their entry.
+QUICK_LOG_KINDS = (Activity.Kind.CALL, Activity.Kind.MEETING, Activity.Kind.NOTE, Activity.Kind.EMAIL)
+MANUAL_SOURCE = "manual"
+EDIT_WINDOW = timedelta(hours=24)
+
+
+def activity_can_edit(*, actor: Any, activity: Activity, now: datetime | None = None) -> bool:
+    """Only the author of a hand-logged entry may change it, and only within ``EDIT_WINDOW``."""
+    return (
+        actor.is_authenticated
+        and activity.actor_id == actor.pk
+        and activity.source == MANUAL_SOURCE
+        and activity.kind in QUICK_LOG_KINDS
+        and (now or timezone.now()) - activity.created_at <= EDIT_WINDOW
+    )
+
+
+def _recompute_last_contacted(contact_id: int) -> None:
+    # An edit can move an interaction back in time and a delete can remove the newest one,
+    # so the derived times are recomputed from the timeline rather than adjusted.
+    interactions = Activity.objects.filter(contact_id=contact_id, kind__in=INTERACTION_KINDS).order_by("-occurred_at")
+    Contact.objects.filter(pk=contact_id).update(
+        last_contacted_at=Subquery(interactions.values("occurred_at")[:1]),
+        last_inbound_at=Subquery(interactions.filter(direction=Activity.Direction.INBOUND).values("occurred_at")[:1]),
+        last_outbound_at=Subquery(interactions.filter(direction=Activity.Direction.OUTBOUND).values("occurred_at")[:1]),
+    )
+
+
+@transaction.atomic
+def activity_update(
+    *, actor: Any, activity: Activity, occurred_at: datetime, direction: str = "", subject: str = "", body: str = ""
+) -> Activity:
+    """Correct a hand-logged entry; PermissionDenied unless ``activity_can_edit``."""
+    if not activity_can_edit(actor=actor, activity=activity):
+        raise PermissionDenied("Only the author can change this entry, within 24 hours of logging it.")
+    activity.occurred_at = occurred_at
+    activity.direction = direction
+    activity.subject = subject[:500]
+    activity.body = body
+    activity.save(update_fields=["occurred_at", "direction", "subject", "body"])
+    _recompute_last_contacted(activity.contact_id)
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, actor: Any, activity: Activity) -> None:
+    """Remove a hand-logged entry; PermissionDenied unless ``activity_can_edit``."""
+    if not activity_can_edit(actor=actor, activity=activity):
+        raise PermissionDenied("Only the author can delete this entry, within 24 hours of logging it.")
+    contact_id = activity.contact_id
+    activity.delete()
+    _recompute_last_contacted(contact_id)

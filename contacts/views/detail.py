@@ -1,0 +1,317 @@
+"""The contact page, the organization page, their timelines and the quick log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from contacts.forms import QuickLogForm
+from contacts.models import Activity, Contact, Organization
+from contacts.registry import contact_panels
+from contacts.selectors import (
+    TimelineCursor,
+    TimelinePage,
+    activity_get,
+    contact_get,
+    organization_get,
+    organization_people,
+    organization_timeline_page,
+    timeline_page,
+)
+from contacts.services import timeline as timeline_services
+from socialcrm import roles
+
+# Staff who talk to people log interactions; the DPO reads but does not write timelines.
+can_log = roles.role_required(roles.Role.SALES, roles.Role.MANAGER)
+
+# The kind filter offers families of kinds rather than all thirteen.
+KIND_FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "email": ("Emails", (Activity.Kind.EMAIL,)),
+    "call": ("Calls", (Activity.Kind.CALL,)),
+    "meeting": ("Meetings", (Activity.Kind.MEETING,)),
+    "note": ("Notes", (Activity.Kind.NOTE,)),
+    "social": ("Public profiles & posts", (Activity.Kind.SOCIAL_POST, Activity.Kind.PROFILE_FOUND)),
+    "reminder": (
+        "Reminders",
+        (Activity.Kind.REMINDER_CREATED, Activity.Kind.REMINDER_DONE, Activity.Kind.REMINDER_SNOOZED),
+    ),
+    "privacy": ("Privacy", (Activity.Kind.CONSENT_CHANGED, Activity.Kind.REQUEST)),
+    "other": ("Other", (Activity.Kind.MERGED, Activity.Kind.SYSTEM)),
+}
+
+TIMELINE_CHANGED = "timeline-changed"
+
+
+def user_timezone(user: Any) -> ZoneInfo:
+    """The user's own time zone (``User.time_zone``), UTC when unset or unknown."""
+    try:
+        return ZoneInfo(getattr(user, "time_zone", "") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def in_user_timezone(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Parse and render the view in the signed-in user's time zone.
+
+    The one place it is activated for these pages: templates' date filters, ``localdate``
+    for day grouping and the quick log's datetime-local field all follow it.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with timezone.override(user_timezone(request.user)):
+            return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@dataclass
+class DayGroup:
+    day: date
+    label: str
+    # True when the previous page ended on this day, so the heading is not repeated.
+    continued: bool
+    activities: list[Activity] = field(default_factory=list)
+
+
+def _day_label(day: date, today: date) -> str:
+    if day == today:
+        return "Today"
+    if day == today - timedelta(days=1):
+        return "Yesterday"
+    return dateformat.format(day, "l j F" if day.year == today.year else "l j F Y")
+
+
+def group_by_day(activities: list[Activity], continuing_from: TimelineCursor | None = None) -> list[DayGroup]:
+    """Consecutive entries grouped by their day in the current (the user's) time zone."""
+    today = timezone.localdate()
+    previous_day = timezone.localdate(continuing_from.occurred_at) if continuing_from else None
+    groups: list[DayGroup] = []
+    for activity in activities:
+        day = timezone.localdate(activity.occurred_at)
+        if not groups or groups[-1].day != day:
+            groups.append(DayGroup(day, _day_label(day, today), continued=not groups and day == previous_day))
+        groups[-1].activities.append(activity)
+    return groups
+
+
+def _selected_filters(request: HttpRequest) -> list[str]:
+    return [key for key in request.GET.getlist("kind") if key in KIND_FILTERS]
+
+
+def _kinds(selected: list[str]) -> list[str]:
+    return [kind for key in selected for kind in KIND_FILTERS[key][1]]
+
+
+def _timeline_context(
+    request: HttpRequest,
+    *,
+    page: TimelinePage,
+    before: TimelineCursor | None,
+    selected: list[str],
+    page_url: str,
+    fragment_url: str,
+    show_contact: bool,
+) -> dict[str, Any]:
+    filter_params = [("kind", key) for key in selected]
+    more_query = urlencode([*filter_params, ("before", page.next_cursor.encode())]) if page.next_cursor else ""
+    now = timezone.now()
+    return {
+        "groups": group_by_day(page.activities, before),
+        "cursor": before,
+        "next_cursor": page.next_cursor,
+        "more_query": more_query,
+        "filter_query": urlencode(filter_params),
+        "kind_filters": [(key, label, key in selected) for key, (label, _) in KIND_FILTERS.items()],
+        "page_url": page_url,
+        "fragment_url": fragment_url,
+        "show_contact": show_contact,
+        "editable": {
+            activity.pk
+            for activity in page.activities
+            if timeline_services.activity_can_edit(actor=request.user, activity=activity, now=now)
+        },
+        "tz_name": timezone.get_current_timezone_name(),
+    }
+
+
+def _contact_timeline(request: HttpRequest, contact: Contact) -> dict[str, Any]:
+    before = TimelineCursor.decode(request.GET.get("before"))
+    selected = _selected_filters(request)
+    page = timeline_page(user=request.user, contact=contact, before=before, kinds=_kinds(selected))
+    return _timeline_context(
+        request,
+        page=page,
+        before=before,
+        selected=selected,
+        page_url=reverse("contacts:detail", kwargs={"pk": contact.pk}),
+        fragment_url=reverse("contacts:timeline", kwargs={"pk": contact.pk}),
+        show_contact=False,
+    )
+
+
+def _quick_log_form() -> QuickLogForm:
+    return QuickLogForm(initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)})
+
+
+def _quick_log_context(contact: Contact, form: QuickLogForm) -> dict[str, Any]:
+    return {"form": form, "form_action": reverse("contacts:quick_log", kwargs={"pk": contact.pk}), "contact": contact}
+
+
+def _render_contact_page(request: HttpRequest, contact: Contact, form: QuickLogForm | None = None) -> HttpResponse:
+    may_log = roles.has_role(request.user, roles.Role.SALES, roles.Role.MANAGER)
+    # A panel's render() returns a rendered template (SafeString); a plain str is escaped.
+    panels = [(panel.name, panel.render(request, contact)) for panel in contact_panels()]
+    context = {
+        "contact": contact,
+        "methods": list(contact.methods.all()),
+        "tags": list(contact.tags.all()),
+        "panels": panels,
+        **_contact_timeline(request, contact),
+        **(_quick_log_context(contact, form or _quick_log_form()) if may_log else {}),
+    }
+    return render(request, "contacts/detail.html", context)
+
+
+@require_GET
+@roles.staff_required
+@in_user_timezone
+def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get(user=request.user, pk=pk)
+    return _render_contact_page(request, contact)
+
+
+@require_GET
+@roles.staff_required
+@in_user_timezone
+def contact_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    """The timeline fragment: the whole section (filters changed) or the next rows ("load more")."""
+    contact = contact_get(user=request.user, pk=pk)
+    context = _contact_timeline(request, contact)
+    template = "contacts/partials/timeline_rows.html" if context["cursor"] else "contacts/partials/timeline.html"
+    return render(request, template, context)
+
+
+def _redirect_to_timeline(contact_id: int) -> HttpResponse:
+    return redirect(reverse("contacts:detail", kwargs={"pk": contact_id}) + "#timeline")
+
+
+@require_POST
+@can_log
+@in_user_timezone
+def quick_log_create(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = contact_get(user=request.user, pk=pk)
+    form = QuickLogForm(request.POST)
+    if form.is_valid():
+        timeline_services.activity_record(
+            contact=contact,
+            actor=request.user,
+            source=timeline_services.MANUAL_SOURCE,
+            **form.cleaned_data,
+        )
+        if not request.htmx:
+            messages.success(request, "Logged on the timeline.")
+            return _redirect_to_timeline(contact.pk)
+        form = _quick_log_form()
+        response = render(request, "contacts/partials/quick_log.html", _quick_log_context(contact, form))
+        return trigger_client_event(response, TIMELINE_CHANGED)
+    if request.htmx:
+        return render(request, "contacts/partials/quick_log.html", _quick_log_context(contact, form))
+    return _render_contact_page(request, contact, form)
+
+
+@require_http_methods(["GET", "POST"])
+@can_log
+@in_user_timezone
+def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = activity_get(user=request.user, pk=pk)
+    if not timeline_services.activity_can_edit(actor=request.user, activity=activity):
+        raise PermissionDenied("Only the author can change this entry, within 24 hours of logging it.")
+    initial = {
+        "occurred_at": activity.occurred_at,
+        "direction": activity.direction,
+        "subject": activity.subject,
+        "body": activity.body,
+    }
+    form = QuickLogForm(request.POST or None, initial=initial, kind=activity.kind)
+    if request.method == "POST" and form.is_valid():
+        timeline_services.activity_update(actor=request.user, activity=activity, **form.cleaned_data)
+        if request.htmx:
+            return trigger_client_event(HttpResponse(""), TIMELINE_CHANGED)
+        messages.success(request, "Entry updated.")
+        return _redirect_to_timeline(activity.contact_id)
+    context = {
+        "form": form,
+        "form_action": reverse("contacts:activity_edit", kwargs={"pk": activity.pk}),
+        "contact": activity.contact,
+        "activity": activity,
+    }
+    template = "contacts/partials/quick_log.html" if request.htmx else "contacts/activity_edit.html"
+    return render(request, template, context)
+
+
+@require_POST
+@can_log
+def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    activity = activity_get(user=request.user, pk=pk)
+    contact_id = activity.contact_id
+    timeline_services.activity_delete(actor=request.user, activity=activity)
+    if request.htmx:
+        # The entry's element is swapped for nothing.
+        return HttpResponse("")
+    messages.success(request, "Entry deleted.")
+    return _redirect_to_timeline(contact_id)
+
+
+def _organization_timeline(request: HttpRequest, organization: Organization) -> dict[str, Any]:
+    before = TimelineCursor.decode(request.GET.get("before"))
+    selected = _selected_filters(request)
+    page = organization_timeline_page(
+        user=request.user, organization=organization, before=before, kinds=_kinds(selected)
+    )
+    return _timeline_context(
+        request,
+        page=page,
+        before=before,
+        selected=selected,
+        page_url=reverse("contacts:organization_detail", kwargs={"pk": organization.pk}),
+        fragment_url=reverse("contacts:organization_timeline", kwargs={"pk": organization.pk}),
+        show_contact=True,
+    )
+
+
+@require_GET
+@roles.staff_required
+@in_user_timezone
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = organization_get(user=request.user, pk=pk)
+    context = {
+        "organization": organization,
+        "people": organization_people(user=request.user, organization=organization),
+        **_organization_timeline(request, organization),
+    }
+    return render(request, "contacts/organization_detail.html", context)
+
+
+@require_GET
+@roles.staff_required
+@in_user_timezone
+def organization_timeline(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = organization_get(user=request.user, pk=pk)
+    context = _organization_timeline(request, organization)
+    template = "contacts/partials/timeline_rows.html" if context["cursor"] else "contacts/partials/timeline.html"
+    return render(request, template, context)
