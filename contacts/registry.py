@@ -7,14 +7,19 @@
   fails if a model with a ForeignKey to Contact is not covered);
 - contact panels: boxes in the right-hand column of the contact page;
 - the processing gate: the one function that says whether a contact's data may be
-  processed for a purpose.
+  processed for a purpose; functions that process personal data are marked
+  ``@processing(purpose=...)`` so a test can enumerate them and check they ask the gate;
+- contact privacy: how staff views and exports present a contact (the name the person
+  chose, the attributes they withhold) and the badges a contact list shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -81,3 +86,141 @@ def gate_allows(contact: Contact, purpose: str) -> Decision:
     if not _gate:
         raise RuntimeError("No processing gate is registered; the consent app must be installed.")
     return _gate[0](contact, purpose)
+
+
+# --- processing entry points ----------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class ProcessingEntryPoint:
+    """A function that processes contacts' personal data for ``purpose``."""
+
+    name: str
+    purpose: str
+    func: Callable[..., Any]
+
+
+_entry_points: dict[str, ProcessingEntryPoint] = {}
+# The purposes the gate was asked about during the current call (see ``gate_consultations``).
+_consulted: ContextVar[list[str] | None] = ContextVar("gate_consulted", default=None)
+
+
+def processing(*, purpose: str) -> Callable[[F], F]:
+    """Mark a function (a task, an export, a nudge) as processing personal data for ``purpose``.
+
+    It must ask the gate (``gate_allows`` or ``consent.gate``) for every contact it
+    processes; ``tests/consent/test_gate_consultation.py`` enumerates every marked function
+    and fails when one does not.
+    """
+
+    def decorator(func: F) -> F:
+        name = f"{func.__module__}.{func.__qualname__}"
+        _entry_points[name] = ProcessingEntryPoint(name=name, purpose=purpose, func=func)
+        func.processing_purpose = purpose  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+def processing_entry_points() -> list[ProcessingEntryPoint]:
+    return sorted(_entry_points.values(), key=lambda entry: entry.name)
+
+
+def note_gate_consulted(purpose: str) -> None:
+    """Called by the gate on every decision, so tests can see which purposes were asked about."""
+    consulted = _consulted.get()
+    if consulted is not None:
+        consulted.append(purpose)
+
+
+@contextmanager
+def gate_consultations() -> Iterator[list[str]]:
+    """Collect the purposes the gate is asked about inside the ``with`` block."""
+    asked: list[str] = []
+    token = _consulted.set(asked)
+    try:
+        yield asked
+    finally:
+        _consulted.reset(token)
+
+
+# --- contact privacy: what staff views and exports may show ---------------------------------
+
+# Attributes a person may withhold from staff views and exports. Contact fields and
+# contact method kinds keep their own names; ``social_profiles`` is enrichment's panel.
+WITHHOLDABLE_ATTRIBUTES: dict[str, str] = {
+    "email": "Email addresses",
+    "phone": "Phone numbers",
+    "website": "Websites",
+    "handle": "Social handles",
+    "title": "Role / title",
+    "organization": "Organization",
+    "location": "Location",
+    "notes": "Notes",
+    "social_profiles": "Public social profiles",
+}
+
+
+@dataclass(frozen=True)
+class ContactPrivacy:
+    """How a contact must be shown to staff and in exports.
+
+    ``display_name`` is the name the person chose to be identified by (a pseudonym, say),
+    ``""`` when they chose none; ``withheld`` holds keys of ``WITHHOLDABLE_ATTRIBUTES``.
+    """
+
+    display_name: str = ""
+    withheld: frozenset[str] = field(default_factory=frozenset)
+
+    def shows(self, attribute: str) -> bool:
+        return attribute not in self.withheld
+
+    def name_for(self, contact: Contact) -> str:
+        return self.display_name or contact.display_name
+
+
+@dataclass(frozen=True)
+class ContactBadge:
+    """A small label next to a contact in lists (``tone``: success, warning, danger or '')."""
+
+    label: str
+    title: str = ""
+    tone: str = ""
+
+
+NO_PRIVACY_RULES = ContactPrivacy()
+_privacy: list[Callable[[Iterable[Contact]], Mapping[int, ContactPrivacy]]] = []
+_badges: list[Callable[[Iterable[Contact]], Mapping[int, list[ContactBadge]]]] = []
+
+
+def register_contact_privacy(rules: Callable[[Iterable[Contact]], Mapping[int, ContactPrivacy]]) -> None:
+    """``rules(contacts)`` returns ``{contact.pk: ContactPrivacy}`` for those with rules, in one query."""
+    _privacy[:] = [rules]
+
+
+def contact_privacy_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy]:
+    """Privacy rules for many contacts (lists, exports): ``{pk: ContactPrivacy}`` for every one."""
+    contacts = list(contacts)
+    found = _privacy[0](contacts) if _privacy and contacts else {}
+    return {contact.pk: found.get(contact.pk, NO_PRIVACY_RULES) for contact in contacts}
+
+
+def contact_privacy(contact: Contact) -> ContactPrivacy:
+    """Privacy rules for one contact (the contact page); no rules registered means none apply."""
+    return contact_privacy_for([contact])[contact.pk]
+
+
+def register_contact_badges(badges: Callable[[Iterable[Contact]], Mapping[int, list[ContactBadge]]]) -> None:
+    _badges.append(badges)
+
+
+def contact_badges_for(contacts: Iterable[Contact]) -> dict[int, list[ContactBadge]]:
+    """Badges for a page of contacts, one query per registered provider (not per row)."""
+    contacts = list(contacts)
+    result: dict[int, list[ContactBadge]] = {contact.pk: [] for contact in contacts}
+    for provider in _badges if contacts else []:
+        for pk, badges in provider(contacts).items():
+            result[pk].extend(badges)
+    return result
