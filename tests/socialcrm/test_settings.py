@@ -6,7 +6,9 @@ it is evaluated once per process and the test process has already loaded it.
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,9 @@ from tests.processes import BASE_DIR, run_python
 
 # Runs in the child interpreter: sets Django up and prints what the tests look at as JSON.
 PROBE = """
+import ast
 import json
+import re
 import django
 django.setup()
 from django.conf import settings
@@ -213,3 +217,29 @@ def test_email_backend_is_configurable(configured: dict[str, Any]) -> None:
 def test_time_zone_is_honoured(configured: dict[str, Any]) -> None:
     assert configured["TIME_ZONE"] == "Europe/Berlin"
     assert configured["current_timezone"] == "Europe/Berlin"
+
+
+def variables_read_by_settings() -> set[str]:
+    """Names passed as literals to the env readers in settings.py and env.py."""
+    readers = {"env_str", "env_bool", "env_int", "env_list"}
+    names = set()
+    for module in ("socialcrm/settings.py", "socialcrm/env.py"):
+        for node in ast.walk(ast.parse((BASE_DIR / module).read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in readers
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                names.add(node.args[0].value)
+    return names
+
+
+def test_every_variable_is_documented_in_the_readme() -> None:
+    readme = (BASE_DIR / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", readme, flags=re.MULTILINE))
+    read = variables_read_by_settings()
+    assert {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL"} <= read, "the checker finds no variables"
+    assert sorted(read - documented) == [], "add these to the README's configuration table"
+    assert sorted(documented - read) == [], "the README documents variables that settings no longer read"
