@@ -12,11 +12,25 @@ from django.http import Http404
 
 from contacts.models import Activity, Contact, Organization
 from socialcrm import roles
+from socialcrm.models import Team
 
 
 def _sees_everything(user: Any) -> bool:
     # DPO views of personal data are audited by the consent app.
     return bool(user.is_superuser) or roles.is_dpo(user)
+
+
+def _own_teams(user: Any) -> list[Team]:
+    """The teams ``user`` is a member or manager of (one query, cached on the user object)."""
+    cached: list[Team] | None = getattr(user, "_own_teams", None)
+    if cached is None:
+        cached = (
+            list(Team.objects.filter(Q(members=user) | Q(managers=user)).distinct().order_by("name", "id"))
+            if roles.is_staff_member(user)
+            else []
+        )
+        user._own_teams = cached
+    return cached
 
 
 def visible_team_ids(user: Any) -> list[int] | None:
@@ -25,13 +39,14 @@ def visible_team_ids(user: Any) -> list[int] | None:
         return []
     if _sees_everything(user):
         return None
-    cached: list[int] | None = getattr(user, "_visible_team_ids", None)
-    if cached is None:
-        member_of = set(user.teams.values_list("id", flat=True))
-        manages = set(user.managed_teams.values_list("id", flat=True))
-        cached = sorted(member_of | manages) if roles.is_staff_member(user) else []
-        user._visible_team_ids = cached
-    return cached
+    return [team.pk for team in _own_teams(user)]
+
+
+def visible_teams(user: Any) -> list[Team]:
+    """The teams whose contacts ``user`` sees, by name (for pickers; no query after the first)."""
+    if visible_team_ids(user) is None:
+        return list(Team.objects.order_by("name", "id"))
+    return _own_teams(user)
 
 
 def visible_contacts(user: Any) -> QuerySet[Contact]:
