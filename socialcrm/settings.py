@@ -13,7 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from socialcrm.env import env_bool, env_int, env_list, env_str
+from socialcrm.env import env_bool, env_int, env_list, env_str, socialaccount_providers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -157,6 +157,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers keep reconnecting (every 30 s at most) however long Redis is away; Celery's
+# default stops them after 100 attempts. Publishing has its own, short policy below.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # Publishing from a web request gives up quickly; the outbox relay publishes it later.
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -214,27 +217,9 @@ SOCIALACCOUNT_ONLY = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Social CRM"
 
-# Company single sign-on over OpenID Connect, on only when all three are set.
-OIDC_SERVER_URL = env_str("OIDC_SERVER_URL")
-OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
-OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
-OIDC_ENABLED = bool(OIDC_SERVER_URL and OIDC_CLIENT_ID and OIDC_CLIENT_SECRET)
-SOCIALACCOUNT_PROVIDERS = {
-    "openid_connect": {
-        "OAUTH_PKCE_ENABLED": True,
-        "APPS": [
-            {
-                "provider_id": "company",
-                "name": env_str("OIDC_NAME", "Company SSO"),
-                "client_id": OIDC_CLIENT_ID,
-                "secret": OIDC_CLIENT_SECRET,
-                "settings": {"server_url": OIDC_SERVER_URL},
-            }
-        ]
-        if OIDC_ENABLED
-        else [],
-    }
-}
+# Company single sign-on over OpenID Connect (OIDC_SERVER_URL, OIDC_CLIENT_ID,
+# OIDC_CLIENT_SECRET, OIDC_NAME), on only when the first three are set.
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers()
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

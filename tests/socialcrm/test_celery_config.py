@@ -54,6 +54,11 @@ def test_publishing_to_an_unreachable_broker_is_bounded() -> None:
     assert policy["interval_max"] <= 0.5
 
 
+def test_workers_reconnect_to_the_broker_however_long_it_is_away() -> None:
+    assert conf.broker_connection_retry is True
+    assert conf.broker_connection_max_retries is None
+
+
 def test_the_three_queues_are_declared() -> None:
     assert [queue.name for queue in conf.task_queues] == ["default", "enrichment", "privacy"]
     assert conf.task_default_queue == "default"
