@@ -228,6 +228,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Privacy (consent app) ----------------------------------------------------------------
+# The controller named on consent receipts (Kantara consent-receipt fields).
+PRIVACY_CONTROLLER_NAME = env_str("PRIVACY_CONTROLLER_NAME", "Social CRM")
+PRIVACY_CONTROLLER_CONTACT = env_str("PRIVACY_CONTROLLER_CONTACT", "Data protection officer")
+PRIVACY_CONTROLLER_ADDRESS = env_str("PRIVACY_CONTROLLER_ADDRESS", "")
+PRIVACY_CONTROLLER_EMAIL = env_str("PRIVACY_CONTROLLER_EMAIL", "privacy@localhost")
+PRIVACY_CONTROLLER_PHONE = env_str("PRIVACY_CONTROLLER_PHONE", "")
+PRIVACY_POLICY_URL = env_str("PRIVACY_POLICY_URL", "")
+PRIVACY_JURISDICTION = env_str("PRIVACY_JURISDICTION", "EU")
+# Key of the suppression list's HMACs. Set it in production: when empty it is derived from
+# SECRET_KEY, and rotating SECRET_KEY would then silently empty the list.
+SUPPRESSION_KEY = env_str("SUPPRESSION_KEY", "")
+
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
