@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -58,3 +59,27 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str] | None
     if name not in environ:
         return list(default)
     return [item.strip() for item in environ[name].split(",") if item.strip()]
+
+
+def socialaccount_providers(*, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """allauth's ``SOCIALACCOUNT_PROVIDERS``: company single sign-on over OpenID Connect.
+
+    The one app ("company") exists only when OIDC_SERVER_URL, OIDC_CLIENT_ID and
+    OIDC_CLIENT_SECRET are all set; OIDC_NAME labels the sign-in button. Without it the
+    sign-in page shows no SSO button and the provider's URLs answer 404.
+    """
+    server_url = env_str("OIDC_SERVER_URL", environ=environ)
+    client_id = env_str("OIDC_CLIENT_ID", environ=environ)
+    secret = env_str("OIDC_CLIENT_SECRET", environ=environ)
+    apps = []
+    if server_url and client_id and secret:
+        apps.append(
+            {
+                "provider_id": "company",
+                "name": env_str("OIDC_NAME", "Company SSO", environ=environ),
+                "client_id": client_id,
+                "secret": secret,
+                "settings": {"server_url": server_url},
+            }
+        )
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": apps}}
