@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -17,12 +17,15 @@ class InvitationForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        team = cast(forms.ModelChoiceField, self.fields["team"])
         if user.is_superuser:
-            self.fields["team"].queryset = Team.objects.all()
+            team.queryset = Team.objects.all()
         else:
-            self.fields["team"].queryset = user.managed_teams.all()
-            self.fields["team"].required = True
-            self.fields["role"].choices = [c for c in roles.Role.choices if c[0] != roles.Role.DPO]
+            # What invitation_create allows a manager, offered up front.
+            team.queryset = user.managed_teams.all()
+            team.required = True
+            role = cast(forms.ChoiceField, self.fields["role"])
+            role.choices = [choice for choice in roles.Role.choices if choice[0] != roles.Role.DPO]
 
 
 class AcceptInvitationForm(forms.Form):

@@ -11,12 +11,18 @@ def relay_outbox() -> int:
     return outbox.relay_pending()
 
 
-@shared_task(name="socialcrm.tasks.send_invitation", ignore_result=True)
-def send_invitation(invitation_id: int) -> None:
-    """Email an invitation link; a no-op once the invitation is used or gone."""
-    from socialcrm.models import Invitation
+# smtplib's errors are OSErrors: a mail server that is down or refuses is retried with backoff.
+@shared_task(
+    name="socialcrm.tasks.send_invitation",
+    ignore_result=True,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_invitation(invitation_id: int) -> bool:
+    """Email an invitation link once; running again (redelivery, retry) sends nothing more."""
     from socialcrm.services import invitation_send
 
-    invitation = Invitation.objects.filter(pk=invitation_id, accepted_at__isnull=True).first()
-    if invitation is not None:
-        invitation_send(invitation=invitation)
+    return invitation_send(invitation_id=invitation_id)

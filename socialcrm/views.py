@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from allauth.account.utils import perform_login
 from django.contrib import messages
-from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from socialcrm import roles, services
+from socialcrm import roles, selectors, services
 from socialcrm.forms import AcceptInvitationForm, InvitationForm
-from socialcrm.models import Invitation
+from socialcrm.models import User
 
 
 @require_GET
@@ -21,12 +22,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @roles.role_required(roles.Role.MANAGER)
 def invitations(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    form = InvitationForm(request.POST or None, user=user)  # type: ignore[arg-type]
+    """Managers invite into the teams they manage; administrators invite anyone."""
+    user: User = request.user  # type: ignore[assignment]
+    form = InvitationForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 email=form.cleaned_data["email"],
                 role=roles.Role(form.cleaned_data["role"]),
                 team=form.cleaned_data["team"],
@@ -38,27 +40,32 @@ def invitations(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("team:invitations")
-    sent = Invitation.objects.select_related("team", "invited_by")
-    if not user.is_superuser:
-        sent = sent.filter(team__in=user.managed_teams.all())  # type: ignore[union-attr]
-    return render(request, "socialcrm/invitations.html", {"form": form, "invitations": sent[:100]})
+    sent = selectors.invitation_list(user=user)[:100]
+    return render(request, "socialcrm/invitations.html", {"form": form, "invitations": sent})
+
+
+def _invitation_invalid(request: HttpRequest) -> HttpResponse:
+    return render(request, "socialcrm/invitation_invalid.html", status=404)
 
 
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
-    """Public: the invited person sets a password and is signed in."""
-    invitation = Invitation.from_token(token)
-    if invitation is None or not invitation.is_usable:
-        raise Http404("This invitation link is invalid, has expired or was already used.")
+    """Public: the link's signed token is the permission. The person sets a password and is signed in."""
+    invitation = selectors.invitation_from_link(token=token)
+    if invitation is None:
+        return _invitation_invalid(request)
     form = AcceptInvitationForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        user = services.invitation_accept(
-            invitation=invitation,
-            password=form.cleaned_data["password1"],
-            first_name=form.cleaned_data["first_name"],
-            last_name=form.cleaned_data["last_name"],
-        )
-        login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        try:
+            user = services.invitation_accept(
+                invitation=invitation,
+                password=form.cleaned_data["password1"],
+                first_name=form.cleaned_data["first_name"],
+                last_name=form.cleaned_data["last_name"],
+            )
+        except ValidationError:
+            # Used or expired between showing the form and submitting it.
+            return _invitation_invalid(request)
         messages.success(request, "Welcome to Social CRM. Consider turning on two-factor authentication.")
-        return redirect("home")
+        return perform_login(request, user, email=user.email, redirect_url=reverse("home"))
     return render(request, "socialcrm/accept_invitation.html", {"form": form, "invitation": invitation})
