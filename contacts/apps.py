@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -6,7 +8,10 @@ class ContactsConfig(AppConfig):
 
     def ready(self) -> None:
         from contacts.demo import load_demo_contacts
-        from socialcrm.registry import DemoLoader, register_demo_loader
+        from socialcrm import roles
+        from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
+        register_nav_item(NavItem("Contacts", "contacts:list", roles.is_staff_member, order=10))
+        register_nav_item(NavItem("Organizations", "contacts:organization_list", roles.is_staff_member, order=20))
         # Early: other apps' demo data (reminders, consent, profiles) hangs off these people.
         register_demo_loader(DemoLoader("Contacts and timelines", load_demo_contacts, order=10))

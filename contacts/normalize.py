@@ -52,3 +52,32 @@ def normalize_handle(value: str) -> str:
     if not value:
         raise ValidationError("Enter a handle.")
     return value.lower()
+
+
+_NORMALIZERS = {
+    "email": normalize_email,
+    "phone": normalize_phone,
+    "website": normalize_website,
+    "handle": normalize_handle,
+}
+
+
+def normalize_method(kind: str, value: str) -> str:
+    """The normalized form of a contact method of ``kind``; raise ValidationError if invalid."""
+    return _NORMALIZERS[kind](value)
+
+
+def normalize_domain(value: str) -> str:
+    """A bare domain, lower-cased and IDNA-encoded ("Bücher.Example" -> "xn--bcher-kva.example")."""
+    value = value.strip().rstrip(".")
+    try:
+        ascii_domain = value.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValidationError("Enter a domain like example.com.") from exc
+    if "/" in ascii_domain or ":" in ascii_domain or "." not in ascii_domain:
+        raise ValidationError("Enter a domain like example.com.")
+    try:
+        URLValidator(schemes=["https"])(f"https://{ascii_domain}")
+    except ValidationError as exc:
+        raise ValidationError("Enter a domain like example.com.") from exc
+    return ascii_domain

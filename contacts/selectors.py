@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from contacts.models import Activity, Contact, Organization
+from contacts.filters import ContactFilter, OrganizationFilter
+from contacts.models import Activity, Contact, ContactMethod, Organization, SavedView, Tag
+from contacts.search import search_is_ranked
 from socialcrm import roles
-from socialcrm.models import Team
+from socialcrm.models import Team, User
+
+RowT = TypeVar("RowT", bound=Model)
 
 
 def _sees_everything(user: Any) -> bool:
@@ -196,3 +204,215 @@ def activity_get(*, user: Any, pk: int) -> Activity:
     if activity is None:
         raise Http404("No such timeline entry.")
     return activity
+
+
+# --- The contact and organization lists -------------------------------------------------
+
+LIST_PAGE_SIZE = 50
+# Lists say "1,000+" rather than count every row of a huge table.
+LIST_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    """One way to order a list: a column (or annotation) then ``id`` as the tie-breaker."""
+
+    key: str
+    descending: bool = False
+    nullable: bool = False
+    value_type: type = str
+
+    def ordering(self) -> list[Any]:
+        column = F(self.key).desc(nulls_last=True) if self.descending else F(self.key).asc(nulls_last=True)
+        return [column, "-id" if self.descending else "id"]
+
+    def after(self, value: Any, pk: int) -> Q:
+        """Rows strictly after (value, pk) in this order; NULLs come last in both directions."""
+        op = "lt" if self.descending else "gt"
+        if value is None:
+            return Q(**{f"{self.key}__isnull": True, f"id__{op}": pk})
+        after = Q(**{f"{self.key}__{op}": value}) | Q(**{self.key: value, f"id__{op}": pk})
+        if self.nullable:
+            return after | Q(**{f"{self.key}__isnull": True})
+        # The redundant bound lets the database start an index range scan at the cursor.
+        return Q(**{f"{self.key}__{op}e": value}) & after
+
+
+def _both_ways(name: str, key: str, *, nullable: bool = False, value_type: type = str) -> dict[str, SortOrder]:
+    return {
+        name: SortOrder(key, False, nullable, value_type),
+        f"-{name}": SortOrder(key, True, nullable, value_type),
+    }
+
+
+RELEVANCE = "relevance"
+CONTACT_SORTS: dict[str, SortOrder] = {
+    **_both_ways("name", "display_name"),
+    **_both_ways("organization", "organization_name", nullable=True),
+    **_both_ways("last_contacted", "last_contacted_at", nullable=True, value_type=datetime),
+    **_both_ways("created", "created_at", value_type=datetime),
+    # Only with a search on PostgreSQL (contacts.search annotates search_rank).
+    RELEVANCE: SortOrder("search_rank", True, False, float),
+}
+ORGANIZATION_ORDER = SortOrder("name")
+
+
+def encode_list_cursor(sort: str, value: Any, pk: int) -> str:
+    """An opaque, URL-safe cursor: the sort it belongs to, the last row's sort value and id."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    raw = json.dumps([sort, value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_list_cursor(raw: str | None, sort: str, order: SortOrder) -> tuple[Any, int] | None:
+    """(value, id) from a cursor made for ``sort``; None when missing, malformed or for another sort."""
+    if not raw:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        cursor_sort, value, pk = decoded
+        if cursor_sort != sort or not isinstance(pk, int):
+            return None
+        if value is None:
+            return (None, pk) if order.nullable else None
+        if order.value_type is datetime:
+            return datetime.fromisoformat(value), pk
+        if order.value_type is float:
+            return float(value), pk
+        return (value, pk) if isinstance(value, str) else None
+    except (ValueError, TypeError, binascii.Error):
+        return None
+
+
+@dataclass(frozen=True)
+class ListPage(Generic[RowT]):
+    rows: list[RowT]
+    sort: str
+    next_cursor: str | None
+    # ``count`` rows match, or at least that many when ``count_capped``.
+    count: int
+    count_capped: bool
+    is_first: bool
+
+
+def keyset_page(
+    queryset: QuerySet[RowT],
+    *,
+    sort: str,
+    order: SortOrder,
+    after: str | None,
+    limit: int = LIST_PAGE_SIZE,
+    cap: int = LIST_COUNT_CAP,
+) -> ListPage[RowT]:
+    """One page of ``queryset`` in ``order``, strictly after the cursor ``after`` (no OFFSET).
+
+    Rows inserted or deleted between requests never shift a page. At most two queries: the
+    page (one row more than ``limit`` says whether there is a next one), and, unless the
+    first page holds everything, a count that stops at ``cap``.
+    """
+    position = decode_list_cursor(after, sort, order)
+    page = queryset if position is None else queryset.filter(order.after(*position))
+    rows = list(page.order_by(*order.ordering())[: limit + 1])
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_list_cursor(sort, getattr(rows[-1], order.key), rows[-1].pk) if has_next else None
+    if position is None and not has_next:
+        count, capped = len(rows), False
+    else:
+        counted = queryset.order_by().values("pk")[: cap + 1].count()
+        count, capped = min(counted, cap), counted > cap
+    return ListPage(rows, sort, next_cursor, count, capped, position is None)
+
+
+def assignable_users(*, user: Any) -> QuerySet[User]:
+    """Active members of the teams ``user`` sees: who may own (or be assigned) their contacts."""
+    team_ids = visible_team_ids(user)
+    members = User.objects.filter(is_active=True)
+    members = members.filter(teams__isnull=False) if team_ids is None else members.filter(teams__in=team_ids)
+    return members.distinct().order_by("first_name", "last_name", "email")
+
+
+def contact_filter(*, user: Any, data: Mapping[str, Any] | None) -> ContactFilter:
+    """The contact list's FilterSet over what ``user`` sees, every choice limited to it too.
+
+    Invalid values (such as another team's organization id) are form errors and filter nothing.
+    """
+    team_ids = visible_team_ids(user)
+    tags = Tag.objects.all() if team_ids is None else Tag.objects.filter(team_id__in=team_ids)
+    return ContactFilter(
+        data,
+        visible_contacts(user),
+        teams=visible_teams(user),
+        owners=assignable_users(user=user),
+        tags=tags.order_by("name", "id"),
+        organizations=visible_organizations(user).filter(archived=False).only("id", "name").order_by("name", "id"),
+    )
+
+
+def contact_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> QuerySet[Contact]:
+    """Contacts ``user`` sees that match ``filters`` (the list's query string), unordered."""
+    return contact_filter(user=user, data=filters).qs
+
+
+def contact_list_sort(requested: str | None, *, searching: bool) -> str:
+    """The sort to use: the requested one if known, else by relevance when searching, else by name."""
+    if requested in CONTACT_SORTS and requested != RELEVANCE:
+        return requested
+    return RELEVANCE if searching and search_is_ranked() else "name"
+
+
+def contact_list_page(
+    *, contacts: QuerySet[Contact], sort: str, after: str | None = None, limit: int = LIST_PAGE_SIZE
+) -> ListPage[Contact]:
+    """A page of ``contacts`` (from ``contact_list``) with what the list shows: at most two queries.
+
+    The primary email is a correlated subquery rather than a prefetch: one query fewer,
+    and it reads at most ``limit`` rows of the (contact, kind, normalized) index.
+    """
+    primary_email = (
+        ContactMethod.objects.filter(contact_id=OuterRef("pk"), kind=ContactMethod.Kind.EMAIL)
+        .order_by("-is_primary", "id")
+        .values("value")[:1]
+    )
+    rows = contacts.select_related("organization", "owner").annotate(
+        organization_name=F("organization__name"), primary_email=Subquery(primary_email)
+    )
+    return keyset_page(rows, sort=sort, order=CONTACT_SORTS[sort], after=after, limit=limit)
+
+
+def organization_filter(*, user: Any, data: Mapping[str, Any] | None) -> OrganizationFilter:
+    """The organization list's FilterSet over the organizations ``user`` sees."""
+    return OrganizationFilter(data, visible_organizations(user))
+
+
+def organization_list_page(
+    *, user: Any, organizations: QuerySet[Organization], after: str | None = None
+) -> ListPage[Organization]:
+    """A page of ``organizations`` by name, with how many active people ``user`` sees in each.
+
+    At most two queries; the people count is a correlated subquery over ``contact_org_name_idx``.
+    """
+    people = (
+        visible_contacts(user)
+        .filter(organization_id=OuterRef("pk"), archived=False)
+        .order_by()
+        .values("organization_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    rows = organizations.select_related("team").annotate(people=Coalesce(Subquery(people), 0))
+    return keyset_page(rows, sort="name", order=ORGANIZATION_ORDER, after=after)
+
+
+def saved_views(*, user: Any) -> QuerySet[SavedView]:
+    """The user's own saved contact-list views, by name."""
+    return SavedView.objects.filter(user_id=user.pk).order_by("name", "id")
+
+
+def saved_view_get(*, user: Any, pk: int) -> SavedView:
+    """The saved view ``pk`` if it is ``user``'s; Http404 otherwise."""
+    view = saved_views(user=user).filter(pk=pk).first()
+    if view is None:
+        raise Http404("No such saved view.")
+    return view

@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Activity, Contact, ContactMethod, Organization, Tag
+from contacts.models import Activity, Contact, ContactMethod, Organization, SavedView, Tag
 from contacts.normalize import normalize_email
 from socialcrm.models import Invitation, Team, User
 from socialcrm.roles import Role
@@ -115,6 +115,15 @@ class ContactMethodFactory(factory.django.DjangoModelFactory[ContactMethod]):
     normalized = factory.LazyAttribute(
         lambda o: normalize_email(o.value) if o.kind == ContactMethod.Kind.EMAIL else o.value.strip().lower()
     )
+
+
+class SavedViewFactory(factory.django.DjangoModelFactory[SavedView]):
+    class Meta:
+        model = SavedView
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"View {n}")
+    query = "status=active"
 
 
 class ActivityFactory(factory.django.DjangoModelFactory[Activity]):

@@ -1,0 +1,129 @@
+"""Filters of the contact and organization lists: parse the query string, nothing else.
+
+Every choice (team, owner, tag, organization) is limited to what the user may see, so a
+foreign id in the URL is an invalid choice, never a peek into another team.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+from urllib.parse import urlencode
+
+import django_filters  # type: ignore[import-untyped]
+from django import forms
+from django.db.models import Q, QuerySet
+from django.http import QueryDict
+from django.utils import timezone
+
+from contacts.models import Contact, Organization, Tag
+from contacts.search import contact_search
+from socialcrm.models import User
+
+ACTIVE, ARCHIVED, ALL = "active", "archived", "all"
+STATUS_CHOICES = [(ACTIVE, "Active"), (ARCHIVED, "Archived"), (ALL, "Active and archived")]
+_STATUS_FILTERS = {ACTIVE: Q(archived=False), ARCHIVED: Q(archived=True), ALL: Q()}
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight of ``day`` in the current (the user's) time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _with_status_default(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    # Lists show active rows unless asked otherwise; the default stays out of the URL.
+    # ``QueryDict.dict()`` keeps one value per key, which is all these filters take.
+    values = data.dict() if isinstance(data, QueryDict) else dict(data or {})
+    if not values.get("status"):
+        values["status"] = ACTIVE
+    return values
+
+
+class ContactFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email, organization, title"}),
+    )
+    team = django_filters.ChoiceFilter(field_name="team_id", label="Team", empty_label="All teams")
+    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), empty_label="Anyone")
+    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.none(), empty_label="Any tag")
+    organization = django_filters.ModelChoiceFilter(queryset=Organization.objects.none(), empty_label="Any")
+    contacted_after = django_filters.DateFilter(
+        label="Last contacted on or after", method="filter_contacted_after", widget=forms.DateInput({"type": "date"})
+    )
+    contacted_before = django_filters.DateFilter(
+        label="Last contacted before", method="filter_contacted_before", widget=forms.DateInput({"type": "date"})
+    )
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Show")
+
+    class Meta:
+        model = Contact
+        fields = ["q", "team", "owner", "tag", "organization", "contacted_after", "contacted_before", "status"]
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None,
+        queryset: QuerySet[Contact],
+        *,
+        teams: list[Any],
+        owners: QuerySet[User],
+        tags: QuerySet[Tag],
+        organizations: QuerySet[Organization],
+    ) -> None:
+        super().__init__(_with_status_default(data), queryset)
+        self.filters["team"].extra["choices"] = [(team.pk, team.name) for team in teams]
+        self.filters["owner"].queryset = owners
+        self.filters["tag"].queryset = tags
+        self.filters["organization"].queryset = organizations
+
+    def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        return contact_search(queryset, value)
+
+    def filter_contacted_after(self, queryset: QuerySet[Contact], name: str, value: date) -> QuerySet[Contact]:
+        return queryset.filter(last_contacted_at__gte=_start_of_day(value))
+
+    def filter_contacted_before(self, queryset: QuerySet[Contact], name: str, value: date) -> QuerySet[Contact]:
+        return queryset.filter(last_contacted_at__lt=_start_of_day(value))
+
+    def filter_status(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        return queryset.filter(_STATUS_FILTERS[value])
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label="Search",
+        method="filter_search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or domain"}),
+    )
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Show")
+
+    class Meta:
+        model = Organization
+        fields = ["q", "status"]
+
+    def __init__(self, data: Mapping[str, Any] | None, queryset: QuerySet[Organization]) -> None:
+        super().__init__(_with_status_default(data), queryset)
+
+    def filter_search(self, queryset: QuerySet[Organization], name: str, value: str) -> QuerySet[Organization]:
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value)) if value else queryset
+
+    def filter_status(self, queryset: QuerySet[Organization], name: str, value: str) -> QuerySet[Organization]:
+        return queryset.filter(_STATUS_FILTERS[value])
+
+
+CONTACT_LIST_KEYS = (*ContactFilter.base_filters, "sort")
+ORGANIZATION_LIST_KEYS = tuple(OrganizationFilter.base_filters)
+
+
+def list_query(data: Mapping[str, Any], *, keys: tuple[str, ...] = CONTACT_LIST_KEYS, **overrides: str) -> str:
+    """The contact list's query string for ``data``: known keys with values only, no cursor.
+
+    What the URL, the sort links and saved views carry, so a bookmark or a saved view never
+    holds stray parameters or a stale page position.
+    """
+    values = {key: str(data.get(key) or "").strip() for key in keys}
+    values.update(overrides)
+    return urlencode({key: value for key, value in values.items() if value})
