@@ -1,5 +1,41 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class ConsentConfig(AppConfig):
     name = "consent"
+    verbose_name = "Consent and privacy"
+
+    def ready(self) -> None:
+        from consent import receivers, selectors, views
+        from consent.demo import load_demo_consent
+        from consent.gate import allows
+        from consent.personal_data import PERSONAL_DATA_MODELS, erase_consent, export_consent
+        from consent.services import ConsentAuditAction
+        from contacts.registry import (
+            ContactPanel,
+            PersonalDataHolder,
+            register_contact_badges,
+            register_contact_panel,
+            register_contact_privacy,
+            register_gate,
+            register_personal_data_holder,
+        )
+        from socialcrm import roles
+        from socialcrm.audit.registry import register_actions
+        from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
+
+        register_gate(allows)
+        register_contact_privacy(selectors.privacy_rules_for)
+        register_contact_badges(selectors.consent_badges_for)
+        register_contact_panel(ContactPanel("consent", views.consent_panel, order=50))
+        register_contact_panel(ContactPanel("privacy_preferences", views.preferences_panel, order=60))
+        register_personal_data_holder(
+            PersonalDataHolder("consent", PERSONAL_DATA_MODELS, export=export_consent, erase=erase_consent)
+        )
+        register_actions(ConsentAuditAction)
+        receivers.connect()
+        register_nav_item(NavItem("Privacy", "consent:console", roles.is_dpo, order=85))
+        # After the contacts' loader: the histories hang off the demo team's contacts.
+        register_demo_loader(DemoLoader("Consent histories and privacy preferences", load_demo_consent, order=300))

@@ -52,8 +52,12 @@ class ContactPanel:
 
 
 class Decision(Protocol):
-    allowed: bool
-    reason: str
+    # Read-only, so frozen dataclasses satisfy it.
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def reason(self) -> str: ...
 
 
 _holders: dict[str, PersonalDataHolder] = {}

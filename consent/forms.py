@@ -1,0 +1,114 @@
+"""Input of the consent app's pages (parse and validate only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from consent.models import Analytics, BusinessFunction, ConsentEvent, LawfulBasis, Network, PrivacyPreference, Purpose
+from contacts.registry import WITHHOLDABLE_ATTRIBUTES
+
+
+class ConsentRecordForm(forms.Form):
+    """Staff record what a person said. Nothing is pre-selected: every answer is chosen,
+    and withdrawing takes exactly the same steps as granting."""
+
+    purpose = forms.ModelChoiceField(queryset=Purpose.objects.filter(active=True), empty_label="Choose a purpose")
+    action = forms.ChoiceField(choices=ConsentEvent.Action.choices, widget=forms.RadioSelect, label="What happened")
+    source = forms.ChoiceField(
+        choices=[("", "Choose how"), *ConsentEvent.Source.choices], label="How the person told us"
+    )
+    evidence = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="What the person said or did, and where it is kept (e.g. “email of 3 May, in the timeline”).",
+    )
+    notice_version = forms.CharField(
+        max_length=64, required=False, label="Privacy notice version shown", help_text="e.g. 2026-01"
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class PrivacyPreferenceForm(forms.Form):
+    identify_by = forms.ChoiceField(
+        choices=PrivacyPreference.IdentifyBy.choices, widget=forms.RadioSelect, label="Identify the person by"
+    )
+    pseudonym = forms.CharField(max_length=150, required=False)
+    withheld_attributes = forms.MultipleChoiceField(
+        choices=list(WITHHOLDABLE_ATTRIBUTES.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Withhold from staff views and exports",
+    )
+    unlinked_networks = forms.MultipleChoiceField(
+        choices=Network.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Networks not to be linked",
+    )
+    business_functions = forms.MultipleChoiceField(
+        choices=BusinessFunction.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Parts of the business that may engage them",
+    )
+    allowed_analytics = forms.MultipleChoiceField(
+        choices=Analytics.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Analytics that may be applied to them",
+    )
+    do_not_contact = forms.BooleanField(required=False, label="Do not contact")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("identify_by") == PrivacyPreference.IdentifyBy.PSEUDONYM and not cleaned.get("pseudonym"):
+            self.add_error("pseudonym", "Give the pseudonym the person wants to be shown by.")
+        return cleaned
+
+    @staticmethod
+    def initial_for(preference: PrivacyPreference) -> dict[str, Any]:
+        return {
+            "identify_by": preference.identify_by,
+            "pseudonym": preference.pseudonym,
+            "withheld_attributes": preference.withheld_attributes,
+            "unlinked_networks": preference.unlinked_networks,
+            "business_functions": preference.business_functions,
+            "allowed_analytics": preference.allowed_analytics,
+            "do_not_contact": preference.do_not_contact,
+        }
+
+
+class PurposeForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Shown to people.")
+    lawful_basis = forms.ChoiceField(choices=LawfulBasis.choices, label="Default lawful basis")
+    retention_days = forms.IntegerField(min_value=1, max_value=36500, label="Retention (days)")
+    data_categories = forms.CharField(
+        max_length=500, required=False, help_text="Comma-separated, e.g. identity, email address."
+    )
+    business_function = forms.ChoiceField(choices=[("", "None"), *BusinessFunction.choices], required=False)
+    analytics = forms.ChoiceField(choices=[("", "None"), *Analytics.choices], required=False)
+    is_outreach = forms.BooleanField(required=False, label="Contacts the person (outreach)")
+    is_direct_marketing = forms.BooleanField(required=False, label="Direct marketing")
+    is_profiling = forms.BooleanField(required=False, label="Profiling")
+    lia_summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        label="Legitimate-interests assessment",
+        help_text="The balancing test's conclusion. Saving a new text records today as its date.",
+    )
+    active = forms.BooleanField(required=False, label="In use")
+
+    def clean_data_categories(self) -> list[str]:
+        raw: str = self.cleaned_data["data_categories"]
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    @staticmethod
+    def initial_for(purpose: Purpose) -> dict[str, Any]:
+        fields = [name for name in PurposeForm.base_fields if name != "data_categories"]
+        return {
+            **{name: getattr(purpose, name) for name in fields},
+            "data_categories": ", ".join(purpose.data_categories),
+        }

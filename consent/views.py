@@ -1,0 +1,168 @@
+"""Pages of the consent app: the contact's consent and preferences, receipts, the DPO console."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from consent import selectors, services
+from consent.forms import ConsentRecordForm, PrivacyPreferenceForm, PurposeForm
+from consent.receipts import consent_receipt
+from contacts.models import Contact
+from contacts.registry import contact_privacy
+from contacts.selectors import contact_get
+from socialcrm import roles
+from socialcrm.audit.registry import Action as AuditAction
+from socialcrm.audit.services import audit_record
+
+dpo_required = roles.role_required(roles.Role.DPO)
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _consent_panel_context(
+    request: HttpRequest, contact: Contact, form: ConsentRecordForm | None = None, recorded: str = ""
+) -> dict[str, Any]:
+    return {
+        "recorded": recorded,
+        "contact": contact,
+        "contact_name": contact_privacy(contact).name_for(contact),
+        "rows": selectors.consent_panel_rows(contact),
+        "history": selectors.consent_history(contact),
+        "form": form or ConsentRecordForm(initial={"next": request.get_full_path()}),
+    }
+
+
+def consent_panel(request: HttpRequest, contact: Contact) -> str:
+    """The contact page's consent panel (registered in ConsentConfig.ready)."""
+    return render_to_string("consent/partials/consent_panel.html", _consent_panel_context(request, contact), request)
+
+
+def preferences_panel(request: HttpRequest, contact: Contact) -> str:
+    """The contact page's privacy-preferences summary (registered in ConsentConfig.ready)."""
+    context = {"contact": contact, "preference": selectors.preference_for(contact)}
+    return render_to_string("consent/partials/preferences_panel.html", context, request)
+
+
+@require_GET
+@roles.staff_required
+def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    """The consent panel as a page of its own (where recording lands without JavaScript)."""
+    contact = contact_get(user=request.user, pk=pk)
+    context = _consent_panel_context(request, contact)
+    context["preference"] = selectors.preference_for(contact)
+    return render(request, "consent/contact_consent.html", context)
+
+
+@require_POST
+@roles.staff_required
+def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Record a grant, withdrawal, objection, restriction or lift for the contact."""
+    contact = contact_get(user=request.user, pk=pk)
+    form = ConsentRecordForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            event = services.consent_record(
+                actor=request.user,  # type: ignore[arg-type]
+                contact=contact,
+                purpose=data["purpose"],
+                action=data["action"],
+                source=data["source"],
+                evidence=data["evidence"],
+                notice_version=data["notice_version"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            recorded = f"Recorded: {data['purpose'].name}, {event.get_action_display().lower()}."
+            if request.htmx:
+                context = _consent_panel_context(request, contact, recorded=recorded)
+                return render(request, "consent/partials/consent_panel.html", context)
+            messages.success(request, recorded)
+            target = data["next"]
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+                target = reverse("consent:contact_consent", kwargs={"pk": contact.pk})
+            return redirect(target)
+    context = _consent_panel_context(request, contact, form)
+    if request.htmx:
+        return render(request, "consent/partials/consent_panel.html", context, status=422)
+    context["preference"] = selectors.preference_for(contact)
+    return render(request, "consent/contact_consent.html", context, status=422)
+
+
+@require_GET
+@roles.staff_required
+def receipt(request: HttpRequest, receipt_id: str) -> HttpResponse:
+    """Download one ledger event as a Kantara consent receipt (JSON)."""
+    event = selectors.consent_event_get(user=request.user, receipt_id=receipt_id)
+    audit_record(
+        actor=request.user, action=AuditAction.CONTACT_EXPORTED, object_type="contact", object_id=event.contact_id
+    )
+    response = HttpResponse(
+        json.dumps(consent_receipt(event), indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="consent-receipt-{event.receipt_id}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@roles.staff_required
+def preferences(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit the contact's privacy preferences."""
+    contact = contact_get(user=request.user, pk=pk)
+    preference = selectors.preference_for(contact)
+    form = PrivacyPreferenceForm(request.POST or None, initial=PrivacyPreferenceForm.initial_for(preference))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preference_update(actor=request.user, contact=contact, **form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Privacy preferences saved.")
+            return redirect("consent:contact_consent", pk=contact.pk)
+    context = {"contact": contact, "contact_name": contact_privacy(contact).name_for(contact), "form": form}
+    return render(request, "consent/preferences.html", context, status=422 if form.errors else 200)
+
+
+@require_GET
+@dpo_required
+def console(request: HttpRequest) -> HttpResponse:
+    """The DPO's home: consent per purpose, recent withdrawals and objections, missing assessments."""
+    return render(request, "consent/console.html", {"overview": selectors.console_overview()})
+
+
+@require_GET
+@dpo_required
+def purposes(request: HttpRequest) -> HttpResponse:
+    return render(request, "consent/purposes.html", {"purposes": selectors.purpose_list()})
+
+
+@require_http_methods(["GET", "POST"])
+@dpo_required
+def purpose_edit(request: HttpRequest, code: str) -> HttpResponse:
+    purpose = selectors.purpose_get(code=code)
+    form = PurposeForm(request.POST or None, initial=PurposeForm.initial_for(purpose))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.purpose_update(actor=request.user, purpose=purpose, changes=form.cleaned_data)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Purpose “{purpose.name}” saved.")
+            return redirect("consent:purposes")
+    return render(
+        request, "consent/purpose_edit.html", {"purpose": purpose, "form": form}, status=422 if form.errors else 200
+    )
