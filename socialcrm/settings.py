@@ -170,7 +170,8 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Explicit queues so a worker can be pointed at a subset (-Q privacy); see docs/background-tasks.md.
-CELERY_TASK_QUEUES = (Queue("default"), Queue("enrichment"), Queue("privacy"))
+# Each has its own routing key: without one, all three would be bound to the key "default".
+CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in ("default", "enrichment", "privacy"))
 CELERY_TASK_ROUTES = {
     "enrichment.tasks.*": {"queue": "enrichment"},
     "consent.tasks.*": {"queue": "privacy"},

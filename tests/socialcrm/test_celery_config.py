@@ -60,7 +60,12 @@ def test_workers_reconnect_to_the_broker_however_long_it_is_away() -> None:
 
 
 def test_the_three_queues_are_declared() -> None:
-    assert [queue.name for queue in conf.task_queues] == ["default", "enrichment", "privacy"]
+    # One routing key per queue: a shared key would bind every queue to every message sent with it.
+    assert [(queue.name, queue.routing_key) for queue in conf.task_queues] == [
+        ("default", "default"),
+        ("enrichment", "enrichment"),
+        ("privacy", "privacy"),
+    ]
     assert conf.task_default_queue == "default"
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
@@ -67,6 +68,21 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_each_app_s_tasks_land_in_its_own_redis_queue() -> None:
+    names = ["enrichment.tasks.a", "consent.tasks.b", "consent.tasks.c", "socialcrm.tasks.d", "contacts.tasks.e"]
+    queues = ["default", "enrichment", "privacy"]
+
+    with broker(settings.REDIS_URL):
+        celery_app.control.purge()
+        for name in names:
+            celery_app.send_task(name)  # routed by name; no worker runs to consume them
+        redis_client = redis.Redis.from_url(settings.REDIS_URL)
+        lengths = {queue: redis_client.llen(queue) for queue in queues}
+        celery_app.control.purge()
+
+    assert lengths == {"default": 2, "enrichment": 1, "privacy": 2}
 
 
 def test_a_task_enqueued_in_a_transaction_runs_on_the_worker_after_commit() -> None:
