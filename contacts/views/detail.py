@@ -33,6 +33,7 @@ from contacts.selectors import (
     timeline_page,
 )
 from contacts.services import timeline as timeline_services
+from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 
 # Staff who talk to people log interactions; the DPO reads but does not write timelines.
@@ -213,7 +214,7 @@ def _redirect_to_timeline(contact_id: int) -> HttpResponse:
 @require_POST
 @can_log
 @in_user_timezone
-def quick_log_create(request: HttpRequest, pk: int) -> HttpResponse:
+def quick_log_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     contact = contact_get(user=request.user, pk=pk)
     form = QuickLogForm(request.POST)
     if form.is_valid():
@@ -237,7 +238,7 @@ def quick_log_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @can_log
 @in_user_timezone
-def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     activity = activity_get(user=request.user, pk=pk)
     if not timeline_services.activity_can_edit(actor=request.user, activity=activity):
         raise PermissionDenied("Only the author can change this entry, within 24 hours of logging it.")
@@ -266,7 +267,7 @@ def activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @can_log
-def activity_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def activity_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     activity = activity_get(user=request.user, pk=pk)
     contact_id = activity.contact_id
     timeline_services.activity_delete(actor=request.user, activity=activity)
