@@ -14,6 +14,7 @@ urlpatterns = [
     path("team/", include("socialcrm.team_urls")),
     path("contacts/", include("contacts.urls")),
     path("enrichment/", include("enrichment.urls")),
+    path("privacy/audit/", include("socialcrm.audit.urls")),
     path("privacy/", include("consent.urls")),
     path("admin/", admin.site.urls),
 ]

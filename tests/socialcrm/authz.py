@@ -29,6 +29,8 @@ URLS: dict[str, Access] = {
     "home": staff_only(),
     "team:invitations": roles(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK),
     "team:accept_invitation": public(OK, kwargs=_invitation_token),
+    # The audit viewer: DPOs and admins only.
+    "audit:events": roles(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK),
     # allauth: signed-in people are sent on from the sign-in pages; account pages need a session.
     "account_login": public(OK, signed_in_expect=REDIRECT),
     "account_logout": public(REDIRECT, signed_in_expect=OK),

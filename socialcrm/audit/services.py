@@ -1,0 +1,124 @@
+"""Writing to the audit trail: ``audit_record`` is the one way in."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from socialcrm.audit.middleware import current_request
+from socialcrm.audit.models import GENESIS_HASH, AuditEvent
+from socialcrm.audit.registry import is_registered
+
+# pg_advisory_xact_lock key that serializes appends to the chain (any fixed bigint that no
+# other code uses as a lock key).
+CHAIN_LOCK_KEY = 7_262_011_905_414_301
+
+_OBJECT_TYPE = re.compile(r"[a-z][a-z0-9_.]{0,39}")
+_INTEGER_ID = re.compile(r"[0-9]{1,20}")
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event to append, before it is chained."""
+
+    actor_id: int | None
+    action: str
+    object_type: str = ""
+    object_id: str = ""
+
+
+def _object_id(value: str | int | uuid.UUID) -> str:
+    # Ids only: a decimal integer or a UUID. Anything else (a name, an email) is refused, so
+    # personal data cannot reach the audit table by mistake.
+    text = str(value)
+    if _INTEGER_ID.fullmatch(text):
+        return text
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValueError("An audit object id must be an integer or a UUID.") from None
+
+
+def event_spec(*, actor: Any, action: str, object_type: str = "", object_id: str | int | uuid.UUID = "") -> EventSpec:
+    """Validate one event's fields; ValueError for an unregistered action or a non-id object."""
+    if not is_registered(action):
+        raise ValueError(f"Unknown audit action {action!r}: register it with socialcrm.audit.registry.")
+    if object_type and not _OBJECT_TYPE.fullmatch(object_type):
+        raise ValueError("An audit object type is a short lowercase code such as 'contact'.")
+    if bool(object_type) != (object_id != ""):
+        raise ValueError("Give both an object type and an object id, or neither.")
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    return EventSpec(actor_id, action, object_type, _object_id(object_id) if object_type else "")
+
+
+def _lock_chain() -> None:
+    # Two transactions appending at once would both read the same last hash and fork the
+    # chain. On PostgreSQL a transaction-level advisory lock serializes appends until commit
+    # without writing anything (a "chain head" row updated under SELECT ... FOR UPDATE would
+    # be a second write per event). SQLite serializes writing transactions by itself (the
+    # settings open them IMMEDIATE). The unique prev_hash constraint catches a fork anywhere.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+# No savepoint inside a caller's transaction: it would cost two more statements per event,
+# and a failed append must fail the caller's change anyway.
+@transaction.atomic(savepoint=False)
+def audit_record_many(specs: Sequence[EventSpec], *, request: HttpRequest | None = None) -> list[AuditEvent]:
+    """Append ``specs`` to the chain in order, with one INSERT statement.
+
+    Runs in the caller's transaction when there is one: the events commit or roll back with
+    the change they describe, and on PostgreSQL other appends wait until that commit.
+    """
+    if not specs:
+        return []
+    request = request or current_request()
+    request_id = getattr(request, "request_id", None)
+    _lock_chain()
+    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    # Taken under the lock, so the chain's order (by id) is also the order in time.
+    now = timezone.now()
+    events = []
+    for spec in specs:
+        event = AuditEvent(
+            actor_id=spec.actor_id,
+            action=spec.action,
+            object_type=spec.object_type,
+            object_id=spec.object_id,
+            request_id=request_id,
+            occurred_at=now,
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event.compute_hash()
+        events.append(event)
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str = "",
+    object_id: str | int | uuid.UUID = "",
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail and return it.
+
+    ``actor`` is the acting user (None or an anonymous user for the system or a visitor).
+    ``action`` must be registered (socialcrm/audit/registry.py). ``object_type`` is a short
+    code ("contact") and ``object_id`` an integer or UUID id: never a name, email or other
+    personal data value (ValueError otherwise). The request id comes from ``request``, or
+    from the request being handled when none is given.
+
+    Costs one INSERT, a SELECT of the last hash and, on PostgreSQL, the advisory lock.
+    """
+    spec = event_spec(actor=actor, action=action, object_type=object_type, object_id=object_id)
+    return audit_record_many([spec], request=request)[0]
