@@ -35,6 +35,8 @@ from contacts.selectors import (
 from contacts.services import timeline as timeline_services
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
+from socialcrm.audit.registry import Action
+from socialcrm.audit.services import audit_record
 
 # Staff who talk to people log interactions; the DPO reads but does not write timelines.
 can_log = roles.role_required(roles.Role.SALES, roles.Role.MANAGER)
@@ -193,6 +195,9 @@ def _render_contact_page(request: HttpRequest, contact: Contact, form: QuickLogF
 @in_user_timezone
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = contact_get(user=request.user, pk=pk)
+    # Opening someone's record is an access to personal data: audited once per page view
+    # (the timeline's htmx fragments are part of the same view and are not).
+    audit_record(actor=request.user, action=Action.CONTACT_VIEWED, object_type="contact", object_id=contact.pk)
     return _render_contact_page(request, contact)
 
 
