@@ -40,6 +40,8 @@ def erasure_session() -> Iterator[None]:
         yield
     finally:
         _erasing.reset(token)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('socialcrm.erasure', 'off', true)")
+    # Closed again on the way out, so the rest of a longer transaction cannot delete. After
+    # an error there is nothing to close: the failed block's rollback undoes the SET LOCAL.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('socialcrm.erasure', 'off', true)")

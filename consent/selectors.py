@@ -183,12 +183,18 @@ def console_overview() -> ConsoleOverview:
         .order_by("-occurred_at", "-id")[:RECENT_CHANGES]
     )
     unassessed = []
+    marketing = [purpose.pk for purpose in purposes if purpose.is_direct_marketing]
     for purpose in purposes:
         if not (purpose.active and purpose.needs_assessment):
             continue
-        blocked = ConsentState.objects.filter(contact=OuterRef("pk"), purpose=purpose).filter(
+        # The gate's objection rules, in SQL: the count is of contacts the purpose may reach
+        # (preferences aside, so it is an upper bound).
+        blocking = Q(purpose=purpose) & (
             Q(objected=True) | Q(restricted=True) | Q(consent=ConsentState.Consent.WITHDRAWN)
         )
+        if purpose.is_direct_marketing or purpose.is_profiling:
+            blocking |= Q(purpose_id__in=marketing, objected=True)
+        blocked = ConsentState.objects.filter(blocking, contact=OuterRef("pk"))
         unassessed.append(UnassessedPurpose(purpose, Contact.objects.exclude(Exists(blocked)).count()))
     privacy = contact_privacy_for(event.contact for event in recent)
     return ConsoleOverview(
