@@ -186,6 +186,26 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
 }
 
+# --- Enrichment: the outbound HTTP client (enrichment/http.py) and its providers ----------
+# Private/loopback destinations (and any port) only for tests and local fake providers.
+ENRICHMENT_ALLOW_PRIVATE_ADDRESSES = env_bool("ENRICHMENT_ALLOW_PRIVATE_ADDRESSES", False)
+ENRICHMENT_HTTP_TIMEOUT = env_int("ENRICHMENT_HTTP_TIMEOUT", 5)  # seconds, connect and each read
+ENRICHMENT_HTTP_BUDGET = env_int("ENRICHMENT_HTTP_BUDGET", 15)  # seconds for a whole request
+ENRICHMENT_MAX_BODY_BYTES = env_int("ENRICHMENT_MAX_BODY_BYTES", 1_048_576)
+ENRICHMENT_USER_AGENT = f"SocialCRM/0.1 (+{SITE_URL})"
+ENRICHMENT_GRAVATAR_URL = env_str("ENRICHMENT_GRAVATAR_URL", "https://api.gravatar.com/v3").rstrip("/")
+ENRICHMENT_GRAVATAR_LEGACY_URL = env_str("ENRICHMENT_GRAVATAR_LEGACY_URL", "https://en.gravatar.com").rstrip("/")
+ENRICHMENT_GITHUB_API_URL = env_str("ENRICHMENT_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+ENRICHMENT_GITHUB_EMAIL_SEARCH = env_bool("ENRICHMENT_GITHUB_EMAIL_SEARCH", False)
+ENRICHMENT_BLUESKY_API_URL = env_str("ENRICHMENT_BLUESKY_API_URL", "https://public.api.bsky.app").rstrip("/")
+ENRICHMENT_PLC_DIRECTORY_URL = env_str("ENRICHMENT_PLC_DIRECTORY_URL", "https://plc.directory").rstrip("/")
+ENRICHMENT_ALLOWED_FIELDS = env_list(
+    "ENRICHMENT_ALLOWED_FIELDS",
+    ["display_name", "avatar_url", "bio", "location", "company", "title", "links", "feeds"],
+)
+GRAVATAR_API_KEY = env_str("GRAVATAR_API_KEY")
+GITHUB_TOKEN = env_str("GITHUB_TOKEN")
+
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
