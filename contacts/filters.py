@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
-import django_filters  # type: ignore[import-untyped]
+import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 from django.http import QueryDict

@@ -363,7 +363,7 @@ def contact_list_sort(requested: str | None, *, searching: bool) -> str:
 
 
 def contact_list_page(
-    *, contacts: QuerySet[Contact], sort: str, after: str | None = None, limit: int = LIST_PAGE_SIZE
+    *, contacts: QuerySet[Contact], sort: str, after: str | None = None, limit: int | None = None
 ) -> ListPage[Contact]:
     """A page of ``contacts`` (from ``contact_list``) with what the list shows: at most two queries.
 
@@ -378,7 +378,7 @@ def contact_list_page(
     rows = contacts.select_related("organization", "owner").annotate(
         organization_name=F("organization__name"), primary_email=Subquery(primary_email)
     )
-    return keyset_page(rows, sort=sort, order=CONTACT_SORTS[sort], after=after, limit=limit)
+    return keyset_page(rows, sort=sort, order=CONTACT_SORTS[sort], after=after, limit=limit or LIST_PAGE_SIZE)
 
 
 def organization_filter(*, user: Any, data: Mapping[str, Any] | None) -> OrganizationFilter:

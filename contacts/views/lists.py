@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -89,10 +90,13 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _contact_form(request: HttpRequest, contact: Contact | None = None) -> ContactForm:
+    # Archived organizations leave the picker, except the one the contact already has.
+    current = Q(pk=contact.organization_id) if contact is not None and contact.organization_id else Q()
+    organizations = selectors.visible_organizations(request.user).filter(Q(archived=False) | current)
     return ContactForm(
         request.POST or None,
         teams=selectors.visible_teams(request.user) if contact is None else None,
-        organizations=selectors.visible_organizations(request.user).filter(archived=False).order_by("name", "id"),
+        organizations=organizations.order_by("name", "id"),
         owners=selectors.assignable_users(user=request.user),
         contact=contact,
     )
