@@ -75,7 +75,9 @@ steps = st.lists(st.tuples(st.sampled_from(sorted(CATALOGUE)), st.sampled_from(A
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=steps)
-def test_gate_follows_the_model_over_any_action_sequence(sequence: list[tuple[str, str]], team: Any, record: Any) -> None:
+def test_gate_follows_the_model_over_any_action_sequence(
+    sequence: list[tuple[str, str]], team: Any, record: Any
+) -> None:
     contact = ContactFactory(team=team)
     expected = Expected()
     for code, action in sequence:
@@ -194,7 +196,9 @@ def test_allows_is_one_query(team: Any, record: Any, django_assert_num_queries: 
 
 
 @pytest.mark.parametrize("size", [3, 30])
-def test_decisions_for_a_list_is_one_query_whatever_its_size(size: int, team: Any, django_assert_num_queries: Any) -> None:
+def test_decisions_for_a_list_is_one_query_whatever_its_size(
+    size: int, team: Any, django_assert_num_queries: Any
+) -> None:
     contacts = ContactFactory.create_batch(size, team=team)
     gate.purposes()
     # 1. the contacts joined with their state and preference rows (one query per 1,000).

@@ -86,9 +86,14 @@ def test_postgresql_refuses_update_and_delete_in_raw_sql(event: ConsentEvent) ->
 def test_postgresql_allows_delete_only_inside_the_erasure_session(event: ConsentEvent) -> None:
     update = "UPDATE consent_consentevent SET evidence = 'forged' WHERE id = %s"
     delete = "DELETE FROM consent_consentevent WHERE id = %s"
-    with transaction.atomic(), erasure_session():
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(update, [event.pk])  # erasure deletes; it never rewrites history
+    with (
+        transaction.atomic(),
+        erasure_session(),
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(update, [event.pk])  # erasure deletes; it never rewrites history
     # The session closes the door behind it, even inside a longer transaction.
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(delete, [event.pk])

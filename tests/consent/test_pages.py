@@ -80,10 +80,10 @@ def test_the_panels_are_on_the_contact_page(contact: Any, alice: Any, client_for
     assert "Privacy preferences" in html
 
 
-@pytest.mark.parametrize(
-    "name", ["consent:contact_consent", "consent:preferences", "consent:consent_record"]
-)
-def test_charlie_gets_404_on_alices_contact(name: str, contact: Any, charlie: Any, client_for: Any, purpose: Any) -> None:
+@pytest.mark.parametrize("name", ["consent:contact_consent", "consent:preferences", "consent:consent_record"])
+def test_charlie_gets_404_on_alices_contact(
+    name: str, contact: Any, charlie: Any, client_for: Any, purpose: Any
+) -> None:
     client = client_for(charlie)
     url = reverse(name, kwargs={"pk": contact.pk})
     response = client.post(url, _form(purpose("enrichment"), "object")) if name.endswith("record") else client.get(url)
