@@ -413,7 +413,10 @@ class Client:
         deadline = time.monotonic() + self.budget
         request_headers = dict(headers or {})
         try:
-            current = httpx.URL(url, params=params)
+            current = httpx.URL(url)
+            # Merged, not passed as URL(params=...): that would replace the URL's own query.
+            if params:
+                current = current.copy_merge_params(params)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise BlockedDestination(f"not a valid URL: {url!r}") from exc
         origin = _origin(current)
