@@ -17,7 +17,7 @@ from enrichment.http import Client, NotFound
 from enrichment.sanitize import links_in_text
 
 DOMAIN_HANDLE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
-DID = re.compile(r"^did:(?:plc:[a-z2-7]{24}|web:[a-z0-9.\-]+)$")
+DID = re.compile(r"^did:(?:plc:[a-z0-9]{24}|web:[a-z0-9.\-]+)$")
 OPT_OUT_LABEL = "!no-unauthenticated"
 CONFIDENCE_EXPLICIT = 0.8
 CONFIDENCE_DISCOVERED = 0.6
