@@ -97,6 +97,16 @@ def test_without_sso_the_sign_in_page_has_no_button(db: None) -> None:
     assert "Sign in with" not in html
 
 
+def test_with_sso_configured_people_can_connect_their_company_account(
+    sso_on: None, alice: User, client_for: Any
+) -> None:
+    html = client_for(alice).get(reverse("socialaccount_connections")).content.decode()
+
+    assert 'aria-current="page">Company sign-in</a>' in html
+    login_url = reverse("openid_connect_login", kwargs={"provider_id": "company"})
+    assert f'href="{login_url}?process=connect">Connect your Example Corp account</a>' in html
+
+
 def test_with_sso_configured_allauth_knows_the_provider(sso_on: None) -> None:
     request = RequestFactory().get("/")
 
