@@ -21,8 +21,7 @@ from socialcrm.selectors import invitation_open_for_email
 def _email_has_account(email: str) -> bool:
     # A secondary address of an existing account counts too: allauth keeps emails unique.
     return (
-        User.objects.filter(email__iexact=email).exists()
-        or EmailAddress.objects.filter(email__iexact=email).exists()
+        User.objects.filter(email__iexact=email).exists() or EmailAddress.objects.filter(email__iexact=email).exists()
     )
 
 

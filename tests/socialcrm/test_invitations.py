@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import time_machine
-from celery.exceptions import Retry
 from allauth.account.models import EmailAddress
+from celery.exceptions import Retry
 from django.core import mail
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
@@ -78,9 +78,7 @@ def test_manager_may_invite_another_manager_into_own_team(mona: User, team: Team
     assert Invitation.objects.get().role == Role.MANAGER.value
 
 
-def test_manager_cannot_invite_into_a_team_they_do_not_manage(
-    mona: User, other_team: Team, client_for: Any
-) -> None:
+def test_manager_cannot_invite_into_a_team_they_do_not_manage(mona: User, other_team: Team, client_for: Any) -> None:
     response = invite(client_for(mona), email="nora@staff.example", role=Role.SALES, team=other_team.pk)
 
     assert response.status_code == 200
