@@ -102,6 +102,7 @@ def _rows(contact_ids: list[int], purpose: PurposeInfo) -> dict[int, dict[str, A
     covered = purpose.is_direct_marketing or purpose.is_profiling
     queryset = (
         Contact.objects.filter(pk__in=contact_ids)
+        .order_by()  # no sort: the caller looks rows up by id
         .annotate(
             state=FilteredRelation("consent_states", condition=Q(consent_states__purpose_id=purpose.id)),
             objected_to_marketing=(
