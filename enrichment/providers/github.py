@@ -11,6 +11,7 @@ from enrichment.findings import Finding, Handle, Subject
 from enrichment.http import Client, NotFound
 
 LOGIN = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}$", re.IGNORECASE)
+SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:(?!\d)", re.IGNORECASE)
 CONFIDENCE_HANDLE = 0.8
 CONFIDENCE_EMAIL = 0.7  # GitHub matched a public email; still one step removed
 
@@ -34,7 +35,9 @@ def github_login(handle: Handle) -> str:
 def user_finding(data: dict[str, Any], *, source_url: str, confidence: float) -> Finding:
     """A finding from a ``GET /users/{login}`` body."""
     blog = str(data.get("blog") or "").strip()
-    if blog and "://" not in blog:
+    # GitHub lets people type "ada.example"; anything with a scheme (javascript:...) is left
+    # for safe_url to judge.
+    if blog and not SCHEME.match(blog):
         blog = f"https://{blog}"
     company = str(data.get("company") or "").strip()
     links = [blog]
