@@ -82,7 +82,7 @@ class Page:
         """Absolute http(s) hrefs of ``<link>`` elements with ``rel`` among their rel values."""
         hrefs = []
         for tag in self.soup.find_all("link"):
-            rels = tag.get("rel") or []
+            rels: Any = tag.get("rel") or []
             values = rels.split() if isinstance(rels, str) else list(rels)
             if rel in [str(r).lower() for r in values]:
                 hrefs.append(tag.get("href"))
