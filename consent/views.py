@@ -33,7 +33,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _consent_panel_context(
-    request: HttpRequest, contact: Contact, form: ConsentRecordForm | None = None, recorded: str = ""
+    contact: Contact, form: ConsentRecordForm | None = None, recorded: str = ""
 ) -> dict[str, Any]:
     return {
         "recorded": recorded,
@@ -41,13 +41,14 @@ def _consent_panel_context(
         "contact_name": contact_privacy(contact).name_for(contact),
         "rows": selectors.consent_panel_rows(contact),
         "history": selectors.consent_history(contact),
-        "form": form or ConsentRecordForm(initial={"next": request.get_full_path()}),
+        # Without JavaScript, recording lands back on the contact page.
+        "form": form or ConsentRecordForm(initial={"next": reverse("contacts:detail", kwargs={"pk": contact.pk})}),
     }
 
 
 def consent_panel(request: HttpRequest, contact: Contact) -> str:
     """The contact page's consent panel (registered in ConsentConfig.ready)."""
-    return render_to_string("consent/partials/consent_panel.html", _consent_panel_context(request, contact), request)
+    return render_to_string("consent/partials/consent_panel.html", _consent_panel_context(contact), request)
 
 
 def preferences_panel(request: HttpRequest, contact: Contact) -> str:
@@ -61,7 +62,7 @@ def preferences_panel(request: HttpRequest, contact: Contact) -> str:
 def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
     """The consent panel as a page of its own (where recording lands without JavaScript)."""
     contact = contact_get(user=request.user, pk=pk)
-    context = _consent_panel_context(request, contact)
+    context = _consent_panel_context(contact)
     context["preference"] = selectors.preference_for(contact)
     return render(request, "consent/contact_consent.html", context)
 
@@ -89,14 +90,14 @@ def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             recorded = f"Recorded: {data['purpose'].name}, {event.get_action_display().lower()}."
             if request.htmx:
-                context = _consent_panel_context(request, contact, recorded=recorded)
+                context = _consent_panel_context(contact, recorded=recorded)
                 return render(request, "consent/partials/consent_panel.html", context)
             messages.success(request, recorded)
             target = data["next"]
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
                 target = reverse("consent:contact_consent", kwargs={"pk": contact.pk})
             return redirect(target)
-    context = _consent_panel_context(request, contact, form)
+    context = _consent_panel_context(contact, form)
     if request.htmx:
         return render(request, "consent/partials/consent_panel.html", context, status=422)
     context["preference"] = selectors.preference_for(contact)
