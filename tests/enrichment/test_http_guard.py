@@ -25,6 +25,7 @@ from enrichment.http import (
     is_public_address,
 )
 from tests.enrichment.conftest import LocalServer, resolver_with, trusted_policy
+from tests.test_architecture import APPS, imported_modules, python_files, relative
 
 
 def guarded_client(policy: AddressPolicy | None = None, **kwargs: object) -> Client:
@@ -259,3 +260,24 @@ def test_private_addresses_are_reachable_only_with_the_test_setting(
 )
 def test_is_public_address(address: str, public: bool) -> None:
     assert is_public_address(ipaddress.ip_address(address)) is public
+
+
+# Outbound connections are made only by enrichment/http.py; anything else would bypass the guard.
+NETWORK_MODULES = ("httpx", "httpcore", "requests", "urllib3", "aiohttp", "http.client", "urllib.request", "socket")
+
+
+def network_imports(exempt: set[str]) -> list[str]:
+    return [
+        f"{relative(path)} imports {module}"
+        for app in APPS
+        for path in python_files(app)
+        if relative(path) not in exempt
+        for module in sorted(imported_modules(path.read_text(encoding="utf-8")))
+        if any(module == name or module.startswith(f"{name}.") for name in NETWORK_MODULES)
+    ]
+
+
+def test_only_the_guarded_client_opens_network_connections() -> None:
+    assert network_imports(exempt={"enrichment/http.py"}) == []
+    # The checker does see the client itself.
+    assert "enrichment/http.py imports httpx" in network_imports(exempt=set())
