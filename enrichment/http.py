@@ -498,8 +498,11 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 def _raise_for_status(url: httpx.URL, response: httpx.Response) -> None:
     status = response.status_code
-    if status < 400:
+    if status < 300:
         return
+    if status < 400:
+        # A redirect without Location, or a 304 we did not ask for.
+        raise FetchError(f"{url} answered {status} without anything to follow", status=status)
     headers = {k.lower(): v for k, v in response.headers.items()}
     if status in (404, 410):
         raise NotFound(f"{url} answered {status}", status=status)

@@ -140,3 +140,12 @@ def test_dns_srv_targets_pass_the_address_check(monkeypatch: pytest.MonkeyPatch)
     names = {"inside.example": ["10.0.0.7"], "public.example": ["93.184.216.34"]}
     policy = AddressPolicy(resolver=resolver_with(names))
     assert Dns(policy, lifetime=1.0).srv("_service._tcp.example") == [("public.example", 443)]
+
+
+@pytest.mark.parametrize("response", [httpx.Response(302), httpx.Response(304), httpx.Response(300, text="pick")])
+def test_a_3xx_with_nothing_to_follow_is_an_error(
+    router: respx.MockRouter, client: Client, response: httpx.Response
+) -> None:
+    router.get("https://a.example/").mock(return_value=response)
+    with pytest.raises(FetchError, match="without anything to follow"):
+        client.get("https://a.example/")
