@@ -18,7 +18,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.models import Contact, Organization, Tag
-from contacts.search import contact_search
+from contacts.search import contact_search, contact_search_organizations
 from socialcrm.models import User
 
 ACTIVE, ARCHIVED, ALL = "active", "archived", "all"
@@ -49,7 +49,8 @@ class ContactFilter(django_filters.FilterSet):
     team = django_filters.ChoiceFilter(field_name="team_id", label="Team", empty_label="All teams")
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), empty_label="Anyone")
     tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.none(), empty_label="Any tag")
-    organization = django_filters.ModelChoiceFilter(queryset=Organization.objects.none(), empty_label="Any")
+    # A name rather than a picker: teams have thousands of organizations.
+    organization = django_filters.CharFilter(label="Organization", method="filter_organization")
     contacted_after = django_filters.DateFilter(
         label="Last contacted on or after", method="filter_contacted_after", widget=forms.DateInput({"type": "date"})
     )
@@ -70,16 +71,17 @@ class ContactFilter(django_filters.FilterSet):
         teams: list[Any],
         owners: QuerySet[User],
         tags: QuerySet[Tag],
-        organizations: QuerySet[Organization],
     ) -> None:
         super().__init__(_with_status_default(data), queryset)
         self.filters["team"].extra["choices"] = [(team.pk, team.name) for team in teams]
         self.filters["owner"].queryset = owners
         self.filters["tag"].queryset = tags
-        self.filters["organization"].queryset = organizations
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         return contact_search(queryset, value)
+
+    def filter_organization(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        return contact_search_organizations(queryset, value)
 
     def filter_contacted_after(self, queryset: QuerySet[Contact], name: str, value: date) -> QuerySet[Contact]:
         return queryset.filter(last_contacted_at__gte=_start_of_day(value))

@@ -19,6 +19,8 @@ from contacts.models import Contact, ContactMethod, Organization
 
 # Must stay the expression of contact_search_fts_idx (migration 0002) for the index to be used.
 SEARCH_CONFIG = "simple"
+# Shorter terms share trigrams with too many names for similarity to mean anything.
+FUZZY_MIN_LENGTH = 4
 
 
 def contact_search_vector() -> SearchVector:
@@ -38,6 +40,17 @@ def contact_search(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
     if search_is_ranked():
         return _search_postgresql(contacts, term)
     return _search_plain(contacts, term)
+
+
+def contact_search_organizations(contacts: QuerySet[Contact], name: str) -> QuerySet[Contact]:
+    """``contacts`` whose organization's name contains ``name`` (served by org_name_trgm_idx)."""
+    name = name.strip()
+    if not name:
+        return contacts
+    matching = Organization.objects.filter(
+        _contains("name", name) if search_is_ranked() else Q(name__icontains=name)
+    ).values("id")
+    return contacts.filter(organization__in=matching)
 
 
 def _search_plain(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
@@ -74,23 +87,22 @@ def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Conta
     # Each branch is its own index scan (full-text GIN, trigram GIN on names, titles, method
     # values and organization names); a UNION of ids keeps them so, where one OR across the
     # joins would make PostgreSQL scan every contact.
-    words = Contact.objects.annotate(document=contact_search_vector()).filter(document=query)
-    # Substrings, and misspelt names: similar as a whole (%) or to a part of the name (%>).
-    fuzzy = Contact.objects.filter(
-        _contains("display_name", term)
-        | _contains("title", term)
-        | Q(TrigramSimilar(F("display_name"), Value(term)))
-        | Q(TrigramWordSimilar(F("display_name"), Value(term)))
-    )
+    words = Contact.objects.annotate(document=contact_search_vector()).filter(document=query).values("id")
+    substrings = Contact.objects.filter(_contains("display_name", term) | _contains("title", term)).values("id")
     methods = ContactMethod.objects.filter(_contains("normalized", term)).values("contact_id")
     organizations = Contact.objects.filter(
         organization__in=Organization.objects.filter(_contains("name", term)).values("id")
-    )
-    matches = (
-        words.values("id")
-        .order_by()
-        .union(fuzzy.values("id").order_by(), methods.order_by(), organizations.values("id").order_by())
-    )
+    ).values("id")
+    branches = [words, substrings, methods, organizations]
+    if len(term) >= FUZZY_MIN_LENGTH:
+        # Misspelt names: similar as a whole (%) or to a part of the name (%>). Kept in a
+        # branch of its own so the planner never trades the substring index scans for a
+        # sequential scan computing similarities.
+        name, value = F("display_name"), Value(term)
+        typos = Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
+        branches.append(Contact.objects.filter(typos).values("id"))
+    first, *others = (branch.order_by() for branch in branches)
+    matches = first.union(*others)
     # Whole-word hits first, then the closest spellings of the name.
     rank = Cast(SearchRank(contact_search_vector(), query), FloatField()) + Cast(
         TrigramWordSimilarity(term, "display_name"), FloatField()

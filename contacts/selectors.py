@@ -346,7 +346,6 @@ def contact_filter(*, user: Any, data: Mapping[str, Any] | None) -> ContactFilte
         teams=visible_teams(user),
         owners=assignable_users(user=user),
         tags=tags.order_by("name", "id"),
-        organizations=visible_organizations(user).filter(archived=False).only("id", "name").order_by("name", "id"),
     )
 
 
