@@ -21,6 +21,29 @@ class Role(models.TextChoices):
     DPO = "Data protection officer", "Data protection officer"
 
 
+# The Django permissions each role's group holds (used by the admin); role checks in
+# views go by group membership through the helpers below.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.SALES: ("socialcrm.view_team",),
+    Role.MANAGER: ("socialcrm.view_team", "socialcrm.add_invitation", "socialcrm.view_invitation"),
+    Role.DPO: ("socialcrm.view_team", "socialcrm.view_user"),
+}
+
+
+def ensure_role_groups(group_model: Any, permission_model: Any) -> None:
+    """Create any missing role group with its permissions.
+
+    Takes the models as arguments so the data migration can pass its historical ones.
+    """
+    for role, permissions in ROLE_PERMISSIONS.items():
+        group, created = group_model.objects.get_or_create(name=role.value)
+        if not created:
+            continue
+        for dotted in permissions:
+            app_label, codename = dotted.split(".")
+            group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+
+
 def role_names(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The user's role names, read once per user object."""
     if not user.is_authenticated:

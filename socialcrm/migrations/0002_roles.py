@@ -6,11 +6,7 @@ Later apps' migrations grant their own models' permissions to these groups.
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-ROLE_PERMISSIONS = {
-    "Sales": ["socialcrm.view_team"],
-    "Manager": ["socialcrm.view_team", "socialcrm.add_invitation", "socialcrm.view_invitation"],
-    "Data protection officer": ["socialcrm.view_team", "socialcrm.view_user"],
-}
+from socialcrm.roles import Role, ensure_role_groups
 
 
 def create_roles(apps, schema_editor):
@@ -19,17 +15,11 @@ def create_roles(apps, schema_editor):
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        for dotted in codenames:
-            app_label, codename = dotted.split(".")
-            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    ensure_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=[role.value for role in Role]).delete()
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -198,18 +197,8 @@ def test_postgresql_trigger_refuses_update_and_delete(sql: str, dpo: Any):
     assert AuditEvent.objects.filter(pk=event.pk, object_id="1").exists()
 
 
-@pytest.fixture(scope="module")
-def _role_groups_restored_after_flush(django_db_blocker: Any) -> Iterator[None]:
-    # A transactional test's flush deletes the role groups a data migration made, and a
-    # later --reuse-db run would have no roles. Module-scoped, so this runs after the flush.
-    yield
-    with django_db_blocker.unblock():
-        for role in Role:
-            Group.objects.get_or_create(name=role.value)
-
-
 @on_postgresql
-def test_concurrent_writers_do_not_fork_the_chain(_role_groups_restored_after_flush: None, transactional_db: None):
+def test_concurrent_writers_do_not_fork_the_chain(transactional_db: None):
     actor = UserFactory()
     per_thread, threads = 15, 4
     errors: list[BaseException] = []

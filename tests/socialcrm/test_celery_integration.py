@@ -18,7 +18,6 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import transaction
 from django.test import Client
@@ -43,15 +42,6 @@ pytestmark = [
 ]
 
 SEND_INVITATION = "socialcrm.tasks.send_invitation"
-
-
-@pytest.fixture(autouse=True)
-def _role_groups() -> None:
-    # A transactional test's flush also deletes the role groups a data migration made, so
-    # they are missing if another transactional test ran before (and Django's
-    # serialized_rollback clashes with the content types that flush re-creates).
-    for role in Role:
-        Group.objects.get_or_create(name=role.value)
 
 
 @contextmanager
