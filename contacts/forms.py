@@ -7,7 +7,10 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from contacts.models import Activity, Contact, ContactMethod, Organization
 from contacts.normalize import normalize_domain, normalize_method
@@ -77,6 +80,20 @@ def _choices(form: forms.Form, name: str, queryset: QuerySet[Any]) -> None:
     field.queryset = queryset
 
 
+class PlainSelect(forms.Select):
+    """A select rendered without a template per option, so a picker of thousands stays fast."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            "<option value=\"{}\"{}>{}</option>",
+            ((str(key), " selected" if str(key) in selected else "", label) for key, label in self.choices),
+        )
+        final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html("<select{}>{}</select>", flatatt(final_attrs), options)
+
+
 class MethodLinesField(forms.CharField):
     """Contact methods of one kind, one per line; each checked with the kind's normalizer."""
 
@@ -120,7 +137,9 @@ class ContactForm(forms.Form):
         max_length=300, required=False, help_text="How the contact is shown; defaults to first and last name."
     )
     title = forms.CharField(label="Role / title", max_length=200, required=False)
-    organization = forms.ModelChoiceField(queryset=Organization.objects.none(), required=False, empty_label="—")
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), required=False, empty_label="—", widget=PlainSelect
+    )
     emails = MethodLinesField(ContactMethod.Kind.EMAIL, noun="email address", label="Email addresses")
     phones = MethodLinesField(ContactMethod.Kind.PHONE, noun="phone number", label="Phone numbers")
     websites = MethodLinesField(ContactMethod.Kind.WEBSITE, noun="website", label="Websites")
