@@ -220,3 +220,10 @@ def test_the_consent_page_makes_the_same_queries_whatever_the_history(
     with django_assert_max_num_queries(16):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_the_privacy_nav_item_is_for_the_dpo_only(alice: Any, mona: Any, dpo: Any, client_for: Any) -> None:
+    link = f'href="{reverse("consent:console")}"'
+    assert link in client_for(dpo).get(reverse("home")).content.decode()
+    for user in (alice, mona):
+        assert link not in client_for(user).get(reverse("home")).content.decode()
