@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('socialcrm', '0002_roles'),
+        ("socialcrm", "0002_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='invitation',
-            name='sent_at',
+            model_name="invitation",
+            name="sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
