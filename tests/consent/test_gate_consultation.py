@@ -30,7 +30,7 @@ PROCESSING_MODULES = {
     "enrichment/tasks.py": "enrichment tasks (enrich_contact and the provider tasks)",
     "enrichment/listening.py": "social listening",
     "contacts/exports.py": "marketing exports",
-    "contacts/reminders/nudges.py": "reminders' outreach nudges",
+    "contacts/services/nudges.py": "reminders' outreach nudges",
 }
 GATE_CALLS = {"gate_allows", "allows", "decisions_for", "decisions_for_contact"}
 TASK_DECORATORS = {"shared_task", "task"}
