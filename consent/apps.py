@@ -13,6 +13,7 @@ class ConsentConfig(AppConfig):
         from consent.gate import allows
         from consent.personal_data import PERSONAL_DATA_MODELS, erase_consent, export_consent
         from consent.services import ConsentAuditAction
+        from consent.suppression import suppressed_among
         from contacts.registry import (
             ContactPanel,
             PersonalDataHolder,
@@ -21,12 +22,15 @@ class ConsentConfig(AppConfig):
             register_contact_privacy,
             register_gate,
             register_personal_data_holder,
+            register_suppression_check,
         )
         from socialcrm import roles
         from socialcrm.audit.registry import register_actions
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
         register_gate(allows)
+        # Imports skip rows whose email is on the suppression list.
+        register_suppression_check(suppressed_among)
         register_contact_privacy(selectors.privacy_rules_for)
         register_contact_badges(selectors.consent_badges_for)
         register_contact_panel(ContactPanel("consent", views.consent_panel, order=50))

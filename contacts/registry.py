@@ -228,3 +228,52 @@ def contact_badges_for(contacts: Iterable[Contact]) -> dict[int, list[ContactBad
         for pk, badges in provider(contacts).items():
             result[pk].extend(badges)
     return result
+
+
+# --- The suppression list (imports skip people who asked to be forgotten) -------------------
+
+_suppression: list[Callable[[list[str]], set[str]]] = []
+
+
+def register_suppression_check(check: Callable[[list[str]], set[str]]) -> None:
+    """``check(normalized_emails)`` returns the suppressed ones among them, in one query."""
+    _suppression[:] = [check]
+
+
+def suppressed_emails(normalized_emails: Iterable[str]) -> set[str]:
+    """The suppressed ones among ``normalized_emails``; none when no check is registered."""
+    emails = list(normalized_emails)
+    return _suppression[0](emails) if _suppression and emails else set()
+
+
+def is_suppressed(normalized_email: str) -> bool:
+    return bool(suppressed_emails([normalized_email]))
+
+
+# --- Merging contacts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeHook:
+    """Moves one app's rows from a contact being merged away to the surviving one.
+
+    ``models`` are left alone by the generic re-pointing of foreign keys to Contact
+    (contacts/services/merge.py); ``merge(survivor, merged)`` handles them instead, inside
+    the merge's transaction (for rows that may not simply be re-pointed, such as an
+    append-only ledger or one row per contact).
+    """
+
+    name: str
+    models: tuple[type[Model], ...]
+    merge: Callable[[Contact, Contact], None]
+
+
+_merge_hooks: dict[str, MergeHook] = {}
+
+
+def register_merge_hook(hook: MergeHook) -> None:
+    _merge_hooks[hook.name] = hook
+
+
+def merge_hooks() -> list[MergeHook]:
+    return list(_merge_hooks.values())
