@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.db.models import Count, F, Model, OuterRef, Q, QuerySet, Subquery
@@ -19,6 +19,8 @@ from contacts.models import Activity, Contact, ContactMethod, Organization, Save
 from contacts.search import search_is_ranked
 from socialcrm import roles
 from socialcrm.models import Team, User
+from socialcrm.pagination import TimeCursor as TimelineCursor
+from socialcrm.pagination import newest_first
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -94,39 +96,6 @@ def organization_get(*, user: Any, pk: int) -> Organization:
 # --- The timeline ------------------------------------------------------------------------
 
 TIMELINE_PAGE_SIZE = 25
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class TimelineCursor:
-    """Where a timeline page ends: the (occurred_at, id) of its last row.
-
-    Encoded as ``<epoch microseconds>_<id>`` (integers only, so it round-trips exactly and
-    needs no URL escaping).
-    """
-
-    occurred_at: datetime
-    id: int
-
-    @classmethod
-    def of(cls, activity: Activity) -> TimelineCursor:
-        return cls(activity.occurred_at, activity.pk)
-
-    def encode(self) -> str:
-        delta = self.occurred_at - _EPOCH
-        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        return f"{micros}_{self.id}"
-
-    @classmethod
-    def decode(cls, raw: str | None) -> TimelineCursor | None:
-        """The cursor ``raw`` encodes, or None when it is missing or malformed."""
-        if not raw:
-            return None
-        micros, _, pk = raw.partition("_")
-        try:
-            return cls(_EPOCH + timedelta(microseconds=int(micros)), int(pk))
-        except (ValueError, OverflowError):
-            return None
 
 
 @dataclass(frozen=True)
@@ -140,17 +109,8 @@ def _keyset_page(
 ) -> TimelinePage:
     if kinds:
         activities = activities.filter(kind__in=list(kinds))
-    if before is not None:
-        # The redundant ``occurred_at <= t`` bounds the index range scan; the OR breaks ties
-        # on id, so rows sharing a timestamp are neither repeated nor skipped.
-        activities = activities.filter(occurred_at__lte=before.occurred_at).filter(
-            Q(occurred_at__lt=before.occurred_at) | Q(id__lt=before.id)
-        )
-    # One row more than the page tells whether there is a next page without a COUNT.
-    rows = list(activities.order_by("-occurred_at", "-id")[: limit + 1])
-    if len(rows) <= limit:
-        return TimelinePage(rows, None)
-    return TimelinePage(rows[:limit], TimelineCursor.of(rows[limit - 1]))
+    rows, next_cursor = newest_first(activities, before=before, limit=limit)
+    return TimelinePage(rows, next_cursor)
 
 
 def timeline_page(

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from django.db.models import Q
 
 from socialcrm import roles
 from socialcrm.audit.filters import AuditEventFilter
 from socialcrm.audit.models import GENESIS_HASH, AuditEvent
+from socialcrm.pagination import TimeCursor, newest_first
 
 PAGE_SIZE = 50
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def may_view_audit(user: Any) -> bool:
@@ -23,38 +20,14 @@ def may_view_audit(user: Any) -> bool:
 
 
 @dataclass(frozen=True)
-class EventCursor:
-    """Where a page ends: the (occurred_at, id) of its last event, as ``<epoch µs>_<id>``."""
-
-    occurred_at: datetime
-    id: int
-
-    def encode(self) -> str:
-        delta = self.occurred_at - _EPOCH
-        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-        return f"{micros}_{self.id}"
-
-    @classmethod
-    def decode(cls, raw: str | None) -> EventCursor | None:
-        """The cursor ``raw`` encodes, or None when it is missing or malformed."""
-        if not raw:
-            return None
-        micros, _, pk = raw.partition("_")
-        try:
-            return cls(_EPOCH + timedelta(microseconds=int(micros)), int(pk))
-        except (ValueError, OverflowError):
-            return None
-
-
-@dataclass(frozen=True)
 class EventPage:
     filterset: AuditEventFilter
     events: list[AuditEvent]
-    next_cursor: EventCursor | None
+    next_cursor: TimeCursor | None
 
 
 def audit_event_page(
-    *, user: Any, filters: Mapping[str, Any] | None = None, before: EventCursor | None = None, limit: int = PAGE_SIZE
+    *, user: Any, filters: Mapping[str, Any] | None = None, before: TimeCursor | None = None, limit: int = PAGE_SIZE
 ) -> EventPage:
     """One page of the events ``user`` may see, newest first, matching ``filters``.
 
@@ -65,15 +38,7 @@ def audit_event_page(
     events = AuditEvent.objects.select_related("actor") if may_view_audit(user) else AuditEvent.objects.none()
     filterset = AuditEventFilter(filters or {}, queryset=events)
     queryset = filterset.qs if filterset.is_valid() else events.none()
-    queryset = queryset.order_by("-occurred_at", "-id")
-    if before is not None:
-        queryset = queryset.filter(
-            Q(occurred_at__lt=before.occurred_at) | Q(occurred_at=before.occurred_at, id__lt=before.id)
-        )
-    rows = list(queryset[: limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = EventCursor(rows[-1].occurred_at, rows[-1].pk) if more else None
+    rows, next_cursor = newest_first(queryset, before=before, limit=limit)
     return EventPage(filterset, rows, next_cursor)
 
 

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_GET
 
 from socialcrm import roles
 from socialcrm.audit.registry import Action
-from socialcrm.audit.selectors import EventCursor, audit_event_page
+from socialcrm.audit.selectors import audit_event_page
 from socialcrm.audit.services import audit_record
+from socialcrm.pagination import TimeCursor
 
 
 @require_GET
@@ -22,7 +23,7 @@ def events(request: HttpRequest) -> HttpResponse:
     Reading the trail is itself recorded (one event per page view), so access to the
     record of who touched personal data is accountable too.
     """
-    before = EventCursor.decode(request.GET.get("before"))
+    before = TimeCursor.decode(request.GET.get("before"))
     filters = request.GET.copy()
     filters.pop("before", None)
     page = audit_event_page(user=request.user, filters=filters, before=before)
