@@ -265,6 +265,10 @@ PRIVACY_JURISDICTION = env_str("PRIVACY_JURISDICTION", "EU")
 # SECRET_KEY, and rotating SECRET_KEY would then silently empty the list.
 SUPPRESSION_KEY = env_str("SUPPRESSION_KEY", "")
 
+# --- Contact import (contacts/services/imports.py) -----------------------------------------
+# Largest file accepted (bytes); its decoded text is kept on the import job until undone.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
