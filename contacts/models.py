@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from socialcrm.models import Team, TimestampedModel
 
@@ -60,10 +61,21 @@ class Contact(TimestampedModel):
     last_contacted_at = models.DateTimeField(null=True, blank=True)
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
+    # The reminders' clocks (contacts/services/reminders.py): when a keep-in-touch nudge and
+    # an awaiting-reply nudge fall due. Stored so beat finds breaches with one indexed range
+    # scan; NULL when there is nothing to wait for or the nudge was already made.
+    cadence_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reply_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("display_name", "id")
         indexes = [
+            models.Index(
+                fields=["cadence_due_at"], name="contact_cadence_due_idx", condition=Q(cadence_due_at__isnull=False)
+            ),
+            models.Index(
+                fields=["reply_due_at"], name="contact_reply_due_idx", condition=Q(reply_due_at__isnull=False)
+            ),
             models.Index(fields=["team", "display_name", "id"], name="contact_team_name_idx"),
             models.Index(fields=["team", "-last_contacted_at", "-id"], name="contact_team_lastcontact_idx"),
             models.Index(fields=["organization", "display_name"], name="contact_org_name_idx"),
@@ -199,3 +211,182 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Reminders, nudges and their notifications (contacts/services/reminders.py) ------------
+
+OPEN_REMINDER_STATUSES = ("open", "snoozed")
+
+
+class Reminder(TimestampedModel):
+    """A follow-up someone must do for a contact, due at an instant.
+
+    Open and snoozed reminders are "pending": they fall due at ``due_at``. ``notify_at`` is
+    the pending due notification (set with ``due_at``, cleared once beat made the
+    notification), so beat finds what to notify with one range scan of a small index.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        SNOOZED = "snoozed", "Snoozed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Recurrence(models.TextChoices):
+        NONE = "", "Does not repeat"
+        DAILY = "daily", "Every day"
+        WEEKLY = "weekly", "Every week"
+        MONTHLY = "monthly", "Every month"
+        EVERY_N_DAYS = "days", "Every N days"
+
+    class Kind(models.TextChoices):
+        MANUAL = "manual", "Reminder"
+        CADENCE = "cadence", "Keep in touch"
+        AWAITING_REPLY = "awaiting_reply", "Awaiting reply"
+        ALERT = "alert", "Alert"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="reminders")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MANUAL)
+    due_at = models.DateTimeField()
+    note = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    recurrence = models.CharField(max_length=8, choices=Recurrence.choices, blank=True, default=Recurrence.NONE)
+    interval_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="For every N days.")
+    # A series' occurrences are computed from its first due time (31 Jan, 28 Feb, 31 Mar...),
+    # never from the previous one, so month ends do not drift.
+    series_start = models.DateTimeField(null=True, blank=True)
+    series_index = models.PositiveIntegerField(default=0)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notify_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ("due_at", "id")
+        indexes = [
+            # "My reminders", the bell, digests: an assignee's pending reminders by due time.
+            models.Index(
+                fields=["assignee", "due_at"],
+                name="reminder_pending_idx",
+                condition=Q(status__in=OPEN_REMINDER_STATUSES),
+            ),
+            models.Index(fields=["notify_at"], name="reminder_notify_idx", condition=Q(notify_at__isnull=False)),
+            models.Index(fields=["contact", "status", "due_at"], name="reminder_contact_idx"),
+            # The team dashboard's 8-week history of closed reminders.
+            models.Index(fields=["assignee", "completed_at"], name="reminder_completed_idx"),
+        ]
+        constraints = [
+            # At most one pending nudge of each kind per contact, so two beat ticks cannot both make one.
+            models.UniqueConstraint(
+                fields=["contact", "kind"],
+                condition=Q(kind__in=("cadence", "awaiting_reply"), status__in=OPEN_REMINDER_STATUSES),
+                name="reminder_one_pending_nudge",
+            ),
+            models.CheckConstraint(
+                condition=~Q(recurrence="days") | Q(interval_days__gte=1),
+                name="reminder_every_n_days_has_n",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.contact_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in OPEN_REMINDER_STATUSES
+
+    @property
+    def is_recurring(self) -> bool:
+        return self.recurrence != self.Recurrence.NONE
+
+
+class TeamSettings(models.Model):
+    """A team's reminder settings (kept here rather than on Team: contacts owns reminders)."""
+
+    DEFAULT_AWAITING_REPLY_DAYS = 3
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="reminder_settings")
+    awaiting_reply_days = models.PositiveSmallIntegerField(
+        default=DEFAULT_AWAITING_REPLY_DAYS, help_text="Nudge the sender when an email has had no reply for this long."
+    )
+    # Email (contacts/email/): mail from these domains is ours (outbound), and the secret
+    # token of the team's BCC/forward dropbox (the inbound webhook's URL). Empty: no dropbox.
+    own_domains = models.JSONField(default=list, blank=True, help_text="The team's own email domains.")
+    dropbox_token = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name_plural = "team settings"
+
+    def __str__(self) -> str:
+        return f"Reminder settings of {self.team_id}"
+
+
+class NotificationPreference(models.Model):
+    """How a user wants to hear about reminders (defaults apply while there is no row)."""
+
+    DEFAULT_DIGEST_HOUR = 8
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_pref")
+    digest_enabled = models.BooleanField("email me a daily digest", default=True)
+    digest_hour = models.PositiveSmallIntegerField(
+        default=DEFAULT_DIGEST_HOUR, help_text="The hour of the day, in your time zone, the digest is sent."
+    )
+    email_on_due = models.BooleanField("email me when a reminder falls due", default=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(digest_hour__lte=23), name="notificationpref_hour_of_day")]
+
+    def __str__(self) -> str:
+        return f"Notification preferences of {self.user_id}"
+
+
+class Notification(models.Model):
+    """One notification to one user, made exactly once.
+
+    ``key`` is its idempotency key (``due:<reminder>:<due_at>``, ``digest:<user>:<local date>``):
+    a second beat tick making the same notification hits the unique constraint. ``sent_at``
+    is set, under a row lock, in the transaction that emails it, so it is emailed once.
+    No contact data is stored here: it is rendered from the reminder when shown or sent.
+    """
+
+    class Kind(models.TextChoices):
+        DUE = "due", "Reminder due"
+        DIGEST = "digest", "Daily digest"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+    # For digests: "2 overdue, 3 today" (counts only); empty when there was nothing to say.
+    summary = models.CharField(max_length=200, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
+            models.Index(fields=["created_at"], name="notification_unsent_idx", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class CalendarFeed(models.Model):
+    """A user's secret calendar URL. The token is the only credential; rotating it kills old links."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64)
+    rotated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user_id}"
+
