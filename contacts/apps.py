@@ -9,9 +9,27 @@ class ContactsConfig(AppConfig):
     def ready(self) -> None:
         from contacts import privacy
         from contacts.demo import load_demo_contacts
-        from contacts.registry import PersonalDataHolder, register_personal_data_holder
+        from contacts.demo_reminders import load_demo_reminders
+        from contacts.home import todays_reminders_section
+        from contacts.models import Reminder
+        from contacts.registry import (
+            ContactPanel,
+            PersonalDataHolder,
+            register_contact_panel,
+            register_personal_data_holder,
+        )
+        from contacts.selectors_reminders import reminders_export, works_with_reminders
+        from contacts.services.reminders import reminders_erase
+        from contacts.views.reminders import reminder_panel
         from socialcrm import roles
-        from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
+        from socialcrm.registry import (
+            DemoLoader,
+            HomeSection,
+            NavItem,
+            register_demo_loader,
+            register_home_section,
+            register_nav_item,
+        )
 
         register_personal_data_holder(
             PersonalDataHolder("contacts", privacy.PERSONAL_DATA_MODELS, privacy.export_contact, privacy.erase_contact)
@@ -20,3 +38,25 @@ class ContactsConfig(AppConfig):
         register_nav_item(NavItem("Organizations", "contacts:organization_list", roles.is_staff_member, order=20))
         # Early: other apps' demo data (reminders, consent, profiles) hangs off these people.
         register_demo_loader(DemoLoader("Contacts and timelines", load_demo_contacts, order=10))
+        self._register_email()
+        # Reminders (contacts/services/reminders.py): sales work, so not for the DPO.
+        register_nav_item(NavItem("Reminders", "contacts:reminders", works_with_reminders, order=30))
+        register_nav_item(NavItem("Team", "contacts:team_dashboard", roles.is_manager, order=40))
+        register_contact_panel(ContactPanel("reminders", reminder_panel, order=20))
+        register_home_section(HomeSection("reminders", todays_reminders_section, works_with_reminders, order=10))
+        register_personal_data_holder(PersonalDataHolder("reminders", (Reminder,), reminders_export, reminders_erase))
+        # After the contacts' loader: the reminders hang off the demo team's contacts.
+        register_demo_loader(DemoLoader("Reminders and keep-in-touch cadences", load_demo_reminders, order=150))
+
+    def _register_email(self) -> None:
+        """Email into the timeline (contacts/email/): panel, navigation, demo thread, beat tasks."""
+        import contacts.tasks_email  # noqa: F401 - registers the IMAP sync tasks with Celery
+        from contacts.email.demo import load_demo_email
+        from contacts.registry import ContactPanel, register_contact_panel
+        from contacts.views.email import email_panel, handles_mail
+        from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
+
+        register_contact_panel(ContactPanel("email", email_panel, order=30))
+        register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
+        # After the contacts' loader: the sample thread is logged on a demo contact.
+        register_demo_loader(DemoLoader("Email thread", load_demo_email, order=120))

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from contacts.views import detail, lists
+from contacts.views import detail, lists, reminders
+from contacts.views import email as email_views
 
 app_name = "contacts"
 
@@ -33,4 +34,33 @@ urlpatterns: list[URLPattern] = [
     path("activities/<int:pk>/delete/", detail.activity_delete, name="activity_delete"),
     path("organizations/<int:pk>/", detail.organization_detail, name="organization_detail"),
     path("organizations/<int:pk>/timeline/", detail.organization_timeline, name="organization_timeline"),
+    # Email into the timeline: uploads, the dropbox webhook, threads, mailboxes (contacts/views/email.py).
+    path("email/upload/", email_views.email_upload, name="email_upload"),
+    path("<int:pk>/email/upload/", email_views.email_upload, name="contact_email_upload"),
+    path(
+        "organizations/<int:organization_pk>/email/upload/",
+        email_views.email_upload,
+        name="organization_email_upload",
+    ),
+    path("inbound/email/<str:token>/", email_views.inbound_email, name="inbound_email"),
+    path("activities/<int:pk>/thread/", email_views.thread, name="thread"),
+    path("email/mailbox/", email_views.mailbox_settings, name="mailbox_settings"),
+    path("email/mailbox/disconnect/", email_views.mailbox_remove, name="mailbox_disconnect"),
+    path("email/teams/<int:pk>/", email_views.team_mail_settings, name="team_mail_settings"),
+    # Reminders, notifications, the calendar feed and the team dashboard (contacts/views/reminders.py).
+    path("<int:pk>/reminders/", reminders.contact_reminders, name="contact_reminders"),
+    path("<int:pk>/reminders/new/", reminders.reminder_create, name="reminder_create"),
+    path("<int:pk>/cadence/", reminders.cadence_set, name="cadence_set"),
+    path("reminders/", reminders.reminders, name="reminders"),
+    path("reminders/bulk/", reminders.reminder_bulk, name="reminder_bulk"),
+    path("reminders/<int:pk>/complete/", reminders.reminder_complete, name="reminder_complete"),
+    path("reminders/<int:pk>/snooze/", reminders.reminder_snooze, name="reminder_snooze"),
+    path("reminders/<int:pk>/cancel/", reminders.reminder_cancel, name="reminder_cancel"),
+    path("reminders/calendar/rotate/", reminders.calendar_rotate, name="calendar_rotate"),
+    path("reminders/calendar/<int:feed_id>/<str:token>.ics", reminders.calendar_feed, name="calendar_feed"),
+    path("notifications/", reminders.notifications, name="notifications"),
+    path("notifications/read/", reminders.notifications_read, name="notifications_read"),
+    path("notifications/preferences/", reminders.notification_preferences, name="notification_preferences"),
+    path("team/", reminders.team_dashboard, name="team_dashboard"),
+    path("team/<int:team_id>/settings/", reminders.team_settings, name="team_settings"),
 ]

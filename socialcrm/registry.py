@@ -42,8 +42,22 @@ class DemoLoader:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class HomeSection:
+    """A section of the home page for the users ``visible_to`` accepts.
+
+    ``render(request)`` returns safe HTML (a rendered template), or "" to show nothing.
+    """
+
+    name: str
+    render: Callable[[Any], str]
+    visible_to: Callable[[Any], bool]
+    order: int = 100
+
+
 _nav_items: list[NavItem] = []
 _demo_loaders: list[DemoLoader] = []
+_home_sections: dict[str, HomeSection] = {}
 
 
 def register_nav_item(item: NavItem) -> None:
@@ -62,3 +76,11 @@ def register_demo_loader(loader: DemoLoader) -> None:
 
 def demo_loaders() -> list[DemoLoader]:
     return sorted(_demo_loaders, key=lambda loader: loader.order)
+
+
+def register_home_section(section: HomeSection) -> None:
+    _home_sections[section.name] = section
+
+
+def home_sections() -> list[HomeSection]:
+    return sorted(_home_sections.values(), key=lambda section: section.order)

@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "socialcrm.context_processors.navigation",
+                "contacts.context_processors.reminder_bell",
             ],
         },
     }
@@ -184,6 +185,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Publishes tasks whose on-commit publish failed (broker down); see socialcrm/outbox.py.
     # Ticks expire before the next one, so they don't pile up while no worker is running.
     "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
+    # Reminders falling due: makes each "due" notification once and emails it (contacts/tasks.py).
+    "reminders-due": {"task": "contacts.tasks.reminders_due_tick", "schedule": 60.0, "options": {"expires": 55}},
+    # Keep-in-touch and awaiting-reply nudges for the contacts whose clocks ran out.
+    "reminders-nudges": {"task": "contacts.tasks.reminders_nudge_tick", "schedule": 60.0, "options": {"expires": 55}},
+    # Daily digests, made once per user and local day when their chosen hour comes.
+    "reminders-digests": {"task": "contacts.tasks.reminders_digest_tick", "schedule": 60.0, "options": {"expires": 55}},
 }
 
 # --- Enrichment: the outbound HTTP client (enrichment/http.py) and its providers ----------

@@ -11,12 +11,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 from socialcrm import roles, selectors, services
 from socialcrm.forms import AcceptInvitationForm, InvitationForm
 from socialcrm.models import User
+from socialcrm.registry import home_sections
 
 
 @require_GET
 @roles.staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "socialcrm/home.html")
+    # The apps fill the home page through socialcrm.registry.register_home_section.
+    sections = [
+        (section.name, html)
+        for section in home_sections()
+        if section.visible_to(request.user) and (html := section.render(request))
+    ]
+    return render(request, "socialcrm/home.html", {"sections": sections})
 
 
 @require_http_methods(["GET", "POST"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import factory
@@ -9,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Activity, Contact, ContactMethod, Organization, SavedView, Tag
+from contacts.models import Activity, Contact, ContactMethod, Organization, Reminder, SavedView, Tag
 from contacts.normalize import normalize_email
 from socialcrm.models import Invitation, Team, User
 from socialcrm.roles import Role
@@ -136,3 +137,18 @@ class ActivityFactory(factory.django.DjangoModelFactory[Activity]):
     subject = factory.Faker("sentence", nb_words=5)
     body = factory.Faker("paragraph")
     source = "manual"
+
+
+class ReminderFactory(factory.django.DjangoModelFactory[Reminder]):
+    """An open manual reminder due tomorrow; give ``contact`` and ``assignee``."""
+
+    class Meta:
+        model = Reminder
+
+    contact = factory.SubFactory(ContactFactory)
+    assignee = factory.SubFactory(UserFactory)
+    created_by = factory.LazyAttribute(lambda o: o.assignee)
+    due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    status = Reminder.Status.OPEN
+    notify_at = factory.LazyAttribute(lambda o: o.due_at if o.status in ("open", "snoozed") else None)
+    note = factory.Faker("sentence", nb_words=6)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from contacts.models import Activity, Contact, ContactMethod, Organization, SavedView, Tag
 from contacts.normalize import normalize_domain, normalize_method
+from contacts.services.reminders import contact_cadence_refresh
 from contacts.services.timeline import activity_record
 from socialcrm.models import Team
 
@@ -164,6 +165,8 @@ def contact_create(
     )
     _save_methods(contact, methods)
     _set_tags(contact, tags)
+    if cadence_days:
+        contact_cadence_refresh(contact=contact)  # start the keep-in-touch clock
     activity_record(contact=contact, kind=Activity.Kind.SYSTEM, actor=actor, subject="Contact created", source="crm")
     return contact
 
@@ -203,6 +206,7 @@ def contact_update(
     contact.location = location.strip()
     contact.notes = notes
     contact.owner = owner
+    cadence_changed = contact.cadence_days != cadence_days
     contact.cadence_days = cadence_days
     contact.save(
         update_fields=[
@@ -220,6 +224,8 @@ def contact_update(
     )
     _save_methods(contact, methods)
     _set_tags(contact, tags)
+    if cadence_changed:
+        contact_cadence_refresh(contact=contact)  # restart the keep-in-touch clock
     return contact
 
 

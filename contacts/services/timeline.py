@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from contacts.models import Activity, Contact
+from contacts.services import reminders
 
 # The kinds that count as talking to the person: they move "last contacted".
 INTERACTION_KINDS = frozenset({Activity.Kind.EMAIL, Activity.Kind.CALL, Activity.Kind.MEETING})
@@ -98,6 +99,10 @@ def activity_record(
         return Activity.objects.get(contact=contact, kind=kind, external_id=external_id), False
     if kind in INTERACTION_KINDS:
         _touch_last_contacted(contact, activity.occurred_at, direction)
+        # Talking to the person resets the keep-in-touch / awaiting-reply clocks and closes their nudges.
+        reminders.interaction_recorded(
+            contact_id=contact.pk, occurred_at=activity.occurred_at, direction=direction, kind=kind
+        )
     return activity, True
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from contacts.models import Activity
-from tests.authz import FORBIDDEN, LOGIN, NOT_FOUND, OK, REDIRECT, Access, roles, staff_only
-from tests.factories import ActivityFactory, ContactFactory, OrganizationFactory, SavedViewFactory
+from tests.authz import FORBIDDEN, LOGIN, NOT_FOUND, OK, REDIRECT, Access, public, roles, staff_only
+from tests.factories import ActivityFactory, ContactFactory, OrganizationFactory, ReminderFactory, SavedViewFactory
 
 
 def _contact(world: Any) -> Any:
@@ -38,6 +38,27 @@ def _editors(**kw: Any) -> Access:
 
 
 _QUICK_LOG = {"kind": "note", "occurred_at": "2024-01-01T10:00", "subject": "Checked in"}
+
+
+def _alices_reminder(world: Any) -> dict[str, Any]:
+    return {"pk": ReminderFactory(contact=_contact(world), assignee=world.fixture("alice")).pk}
+
+
+def _alices_calendar_feed(world: Any) -> dict[str, Any]:
+    from contacts.calendar import calendar_feed_rotate
+
+    feed = calendar_feed_rotate(actor=world.fixture("alice"))
+    return {"feed_id": feed.pk, "token": feed.token}
+
+
+def _team_kwargs(world: Any) -> dict[str, Any]:
+    return {"team_id": world.fixture("team").pk}
+
+
+# Reminders are sales work: sales, managers and admins; the DPO has none (403).
+def _reminder_post(**kw: Any) -> Access:
+    return roles(LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, method="post", **kw)
+
 
 URLS: dict[str, Access] = {
     # The contact page and its timeline (contacts/views/detail.py): every working role reads.
@@ -72,4 +93,31 @@ URLS: dict[str, Access] = {
     "contacts:organization_edit": _editors(kwargs=_organization_kwargs),
     "contacts:organization_archive": _editors(kwargs=_organization_kwargs),
     "contacts:organization_unarchive": _editors(kwargs=_organization_kwargs),
+    # Reminders (contacts/views/reminders.py). Managers act on their team's reminders too.
+    "contacts:contact_reminders": _editors(kwargs=_contact_kwargs),
+    "contacts:reminder_create": _reminder_post(kwargs=_contact_kwargs, data={"due_at": "2030-01-07T09:00"}),
+    "contacts:cadence_set": _reminder_post(kwargs=_contact_kwargs, data={"cadence_days": "30"}),
+    "contacts:reminders": _editors(),
+    "contacts:reminder_bulk": _reminder_post(data={"action": "complete", "ids": "999999"}),
+    "contacts:reminder_complete": _reminder_post(kwargs=_alices_reminder),
+    "contacts:reminder_snooze": _reminder_post(kwargs=_alices_reminder, data={"preset": "tomorrow"}),
+    "contacts:reminder_cancel": _reminder_post(kwargs=_alices_reminder),
+    "contacts:calendar_rotate": _reminder_post(),
+    # Public: the secret token in the URL is the permission (calendar apps cannot sign in).
+    "contacts:calendar_feed": public(OK, kwargs=_alices_calendar_feed),
+    "contacts:notifications": _editors(),
+    "contacts:notifications_read": _reminder_post(),
+    "contacts:notification_preferences": _reminder_post(data={"digest_hour": "7", "digest_enabled": "on"}),
+    # The team dashboard and its settings: managers (of that team) and admins.
+    "contacts:team_dashboard": roles(LOGIN, FORBIDDEN, OK, FORBIDDEN, OK),
+    "contacts:team_settings": roles(
+        LOGIN,
+        FORBIDDEN,
+        REDIRECT,
+        FORBIDDEN,
+        REDIRECT,
+        kwargs=_team_kwargs,
+        method="post",
+        data={"awaiting_reply_days": "5"},
+    ),
 }

@@ -179,8 +179,9 @@ def test_invitations_page_query_budget(
         InvitationFactory(team=team, invited_by=mona)
     client = client_for(mona)
     # session, user, the user's group names (role checks and navigation share them), the
-    # managed teams for the form's choices, the invitations with team and inviter joined.
-    with django_assert_max_num_queries(5):
+    # managed teams for the form's choices, the invitations with team and inviter joined,
+    # the header's reminders bell.
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("team:invitations"))
     assert response.status_code == 200
 

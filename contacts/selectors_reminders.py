@@ -1,0 +1,303 @@
+"""Reads of reminders and notifications, scoped to what the user may see.
+
+The rule (``visible_reminders``): a reminder is seen by its assignee and by the managers of
+the contact's team (admins see all), and never by anyone who cannot see the contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from contacts.models import (
+    OPEN_REMINDER_STATUSES,
+    Activity,
+    Contact,
+    Notification,
+    NotificationPreference,
+    Reminder,
+    TeamSettings,
+)
+from contacts.registry import contact_privacy_for
+from contacts.selectors import visible_contacts, visible_team_ids
+from socialcrm import roles
+from socialcrm.models import Team, User
+
+PENDING = Q(status__in=OPEN_REMINDER_STATUSES)
+UPCOMING_LIMIT = 50
+DONE_LIMIT = 20
+SECTION_LIMIT = 200
+CHART_WEEKS = 8
+
+
+def works_with_reminders(user: Any) -> bool:
+    """Reminders are sales work: sales and managers (admins hold every role), not the DPO."""
+    return bool(user.is_authenticated) and roles.has_role(user, roles.Role.SALES, roles.Role.MANAGER)
+
+
+def visible_reminders(user: Any) -> QuerySet[Reminder]:
+    """Reminders ``user`` may see (and act on): their own, and their managed teams' (admins: all)."""
+    if not works_with_reminders(user):
+        return Reminder.objects.none()
+    team_ids = visible_team_ids(user)
+    if team_ids is None:
+        return Reminder.objects.all()
+    managed = Team.objects.filter(managers=user).values("pk")
+    return Reminder.objects.filter(contact__team_id__in=team_ids).filter(
+        Q(assignee=user) | Q(contact__team_id__in=managed)
+    )
+
+
+def reminder_get(*, user: Any, pk: int) -> Reminder:
+    """The reminder ``pk`` if ``user`` may see it; Http404 otherwise."""
+    reminder = visible_reminders(user).select_related("contact", "assignee").filter(pk=pk).first()
+    if reminder is None:
+        raise Http404("No such reminder.")
+    return reminder
+
+
+def reminders_for_ids(*, user: Any, ids: Iterable[int]) -> list[Reminder]:
+    """The visible reminders among ``ids`` (bulk actions), in one query."""
+    return list(visible_reminders(user).select_related("contact", "assignee").filter(pk__in=list(ids)))
+
+
+def due_count(user: Any, now: datetime | None = None) -> int:
+    """The bell: how many of the user's own reminders are due or overdue. One indexed query."""
+    if not works_with_reminders(user):
+        return 0
+    reminders = Reminder.objects.filter(PENDING, assignee=user, due_at__lte=now or timezone.now())
+    if not user.is_superuser:
+        # A subquery rather than visible_team_ids(): no second query on pages that never need it.
+        reminders = reminders.filter(
+            contact__team_id__in=Team.objects.filter(Q(members=user) | Q(managers=user)).values("pk")
+        )
+    return reminders.count()
+
+
+def assignable_users(*, user: Any, contact: Contact) -> list[User]:
+    """Who ``user`` may assign a reminder on ``contact`` to: managers pick from the contact's team."""
+    if user.is_superuser or Team.objects.filter(pk=contact.team_id, managers=user).exists():
+        return list(
+            User.objects.filter(Q(teams=contact.team_id) | Q(managed_teams=contact.team_id), is_active=True)
+            .distinct()
+            .order_by("first_name", "last_name", "email")
+        )
+    return [user]
+
+
+def contact_names(contacts: Iterable[Contact]) -> dict[int, str]:
+    """The names to show staff (the one the person chose, when they chose one), one query."""
+    contacts = list({contact.pk: contact for contact in contacts}.values())
+    privacy = contact_privacy_for(contacts)
+    return {contact.pk: privacy[contact.pk].name_for(contact) for contact in contacts}
+
+
+def label_contacts(rows: Iterable[Any]) -> dict[int, str]:
+    """Set ``contact_label`` (the name to show) on rows with a ``contact`` (reminders, activities)."""
+    rows = list(rows)
+    names = contact_names(row.contact for row in rows)
+    for row in rows:
+        row.contact_label = names[row.contact_id]
+    return names
+
+
+def local_day_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """Start of today and of tomorrow in ``zone`` (23 or 25 hours apart on DST days)."""
+    local = now.astimezone(zone)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None).replace(tzinfo=zone)
+    following = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    return start, following.replace(tzinfo=zone)
+
+
+@dataclass
+class ReminderSections:
+    """The "My reminders" page: overdue (due before now), later today, upcoming, recently done."""
+
+    overdue: list[Reminder]
+    today: list[Reminder]
+    upcoming: list[Reminder]
+    done: list[Reminder]
+    names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> list[Reminder]:
+        return [*self.overdue, *self.today, *self.upcoming]
+
+
+def my_reminders(*, user: Any, zone: ZoneInfo, now: datetime | None = None) -> ReminderSections:
+    """The user's own reminders by section: four queries, plus one for the contacts' names."""
+    now = now or timezone.now()
+    _, tomorrow = local_day_bounds(now, zone)
+    mine = visible_reminders(user).filter(assignee=user).select_related("contact")
+    pending = mine.filter(PENDING).order_by("due_at", "id")
+    sections = ReminderSections(
+        overdue=list(pending.filter(due_at__lte=now)[:SECTION_LIMIT]),
+        today=list(pending.filter(due_at__gt=now, due_at__lt=tomorrow)[:SECTION_LIMIT]),
+        upcoming=list(pending.filter(due_at__gte=tomorrow)[:UPCOMING_LIMIT]),
+        done=list(mine.filter(status=Reminder.Status.DONE).order_by("-completed_at", "-id")[:DONE_LIMIT]),
+    )
+    sections.names = label_contacts([*sections.pending, *sections.done])
+    return sections
+
+
+def digest_items(*, user: Any, zone: ZoneInfo, now: datetime) -> tuple[list[Reminder], list[Reminder]]:
+    """A user's digest: (overdue, due later today in their zone), their own reminders only."""
+    _, tomorrow = local_day_bounds(now, zone)
+    pending = visible_reminders(user).filter(PENDING, assignee=user, due_at__lt=tomorrow)
+    items = list(pending.select_related("contact").order_by("due_at", "id")[: 2 * SECTION_LIMIT])
+    return [r for r in items if r.due_at <= now], [r for r in items if r.due_at > now]
+
+
+def contact_reminders(
+    *, user: Any, contact: Contact, now: datetime | None = None
+) -> tuple[list[Reminder], list[Reminder]]:
+    """The contact page's panel: (pending, closed in the last 30 days) reminders ``user`` sees. One query."""
+    since = (now or timezone.now()) - timedelta(days=30)
+    rows = list(
+        visible_reminders(user)
+        .filter(contact=contact)
+        .filter(PENDING | Q(completed_at__gte=since))
+        .select_related("assignee")
+        .order_by("due_at", "id")
+    )
+    closed = sorted((r for r in rows if not r.is_pending), key=lambda r: r.completed_at or r.due_at, reverse=True)
+    return [r for r in rows if r.is_pending], closed[:5]
+
+
+def notification_list(*, user: Any, limit: int = 50) -> list[Notification]:
+    """The user's notifications, newest first (digests with nothing in them left out)."""
+    return list(
+        Notification.objects.filter(user=user)
+        .exclude(kind=Notification.Kind.DIGEST, summary="")
+        .select_related("reminder__contact")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+# --- the manager's team dashboard -------------------------------------------------------------
+
+
+@dataclass
+class PersonRow:
+    user: User
+    open: int = 0
+    overdue: int = 0
+    past_cadence: int = 0
+    awaiting_reply: int = 0
+    history: list[int] = field(default_factory=list)
+
+
+@dataclass
+class TeamDashboard:
+    teams: list[Team]
+    people: list[PersonRow]
+    weeks: list[datetime]
+
+
+def dashboard_teams(user: Any) -> list[Team]:
+    """The teams whose dashboard ``user`` sees: the ones they manage (admins: all)."""
+    if user.is_superuser:
+        return list(Team.objects.order_by("name"))
+    return list(Team.objects.filter(managers=user).order_by("name"))
+
+
+def team_dashboard(*, user: Any, now: datetime | None = None) -> TeamDashboard:
+    """Per person of the managed teams: open and overdue reminders, contacts past their cadence,
+    contacts awaiting a reply, and overdue reminders at each of the last 8 week ends.
+
+    Six queries whatever the team size: teams, people, reminders, cadence, replies, history.
+    """
+    now = now or timezone.now()
+    teams = dashboard_teams(user)
+    team_ids = [team.pk for team in teams]
+    people = list(
+        User.objects.filter(Q(teams__in=team_ids) | Q(managed_teams__in=team_ids), is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "email")
+    )
+    rows = {person.pk: PersonRow(user=person) for person in people}
+    reminders = Reminder.objects.filter(contact__team_id__in=team_ids, assignee_id__in=list(rows))
+    for assignee_id, open_count, overdue_count in (
+        reminders.filter(PENDING)
+        .values("assignee_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lte=now)))
+        .values_list("assignee_id", "open", "overdue")
+    ):
+        rows[assignee_id].open = open_count
+        rows[assignee_id].overdue = overdue_count
+    contacts = Contact.objects.filter(team_id__in=team_ids, owner_id__in=list(rows), archived=False)
+    pending_cadence = Reminder.objects.filter(PENDING, contact=OuterRef("pk"), kind=Reminder.Kind.CADENCE)
+    past_cadence = contacts.filter(Q(cadence_due_at__lte=now) | Exists(pending_cadence))
+    awaiting = contacts.filter(last_outbound_at__isnull=False).filter(
+        Q(last_inbound_at__isnull=True) | Q(last_outbound_at__gt=F("last_inbound_at"))
+    )
+    for owner_id, count in past_cadence.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n"):
+        rows[owner_id].past_cadence = count
+    for owner_id, count in awaiting.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n"):
+        rows[owner_id].awaiting_reply = count
+    weeks = [now - timedelta(weeks=CHART_WEEKS - 1 - i) for i in range(CHART_WEEKS)]
+    # Overdue at instant t: due before t, created by t, and not yet closed at t.
+    history = {
+        f"w{i}": Count(
+            "id",
+            filter=Q(due_at__lt=t, created_at__lte=t) & (Q(completed_at__isnull=True) | Q(completed_at__gt=t)),
+        )
+        for i, t in enumerate(weeks)
+    }
+    counted = (
+        reminders.filter(due_at__lt=now)
+        .filter(Q(completed_at__isnull=True) | Q(completed_at__gt=weeks[0]))
+        .values("assignee_id")
+        .annotate(**history)
+        .values_list("assignee_id", *history)
+    )
+    for person in rows.values():
+        person.history = [0] * CHART_WEEKS
+    for assignee_id, *weekly in counted:
+        rows[assignee_id].history = list(weekly)
+    return TeamDashboard(teams=teams, people=list(rows.values()), weeks=weeks)
+
+
+def notification_preference(user: Any) -> NotificationPreference:
+    """The user's preferences (an unsaved default row when they never set any)."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+
+
+def team_settings_for(teams: Iterable[Team]) -> dict[int, TeamSettings]:
+    """Each team's reminder settings (unsaved defaults for teams without a row), one query."""
+    teams = list(teams)
+    found = {row.team_id: row for row in TeamSettings.objects.filter(team__in=teams)}
+    return {team.pk: found.get(team.pk) or TeamSettings(team=team) for team in teams}
+
+
+def reminders_export(contact: Contact) -> list[dict[str, Any]]:
+    """Export: the contact's reminders, JSON-safe (who they were assigned to as an id only)."""
+    return [
+        {
+            "kind": reminder.kind,
+            "status": reminder.status,
+            "due_at": reminder.due_at.isoformat(),
+            "note": reminder.note,
+            "recurrence": reminder.recurrence,
+            "assignee_id": reminder.assignee_id,
+            "created_at": reminder.created_at.isoformat(),
+            "completed_at": reminder.completed_at.isoformat() if reminder.completed_at else None,
+        }
+        for reminder in Reminder.objects.filter(contact=contact).order_by("due_at", "id")
+    ]
+
+
+def recent_activity(*, user: Any, limit: int = 8) -> list[Activity]:
+    """The user's own latest timeline entries on contacts they still see (the home page)."""
+    return list(
+        Activity.objects.filter(contact__in=visible_contacts(user), actor=user)
+        .select_related("contact")
+        .order_by("-occurred_at", "-id")[:limit]
+    )

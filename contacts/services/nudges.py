@@ -1,0 +1,97 @@
+"""Outreach nudges made by beat: keep-in-touch (cadence) and awaiting-reply reminders.
+
+Each finds its breaches with one range scan of a partial index on the contact's stored
+clock (``cadence_due_at`` / ``reply_due_at``, kept by ``contacts.services.reminders``),
+claims them with ``SKIP LOCKED`` so two ticks never take the same contacts, asks the
+processing gate whether the person may be approached for ``sales_outreach`` and, if so,
+makes the nudge. The clock is then cleared: one nudge per breach, whatever the gate said;
+the next conversation restarts it. ``reminder_one_pending_nudge`` makes a second pending
+nudge of the same kind impossible even if two ticks raced past the lock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from contacts.models import Activity, Contact, Reminder
+from contacts.registry import gate_allows, processing
+
+OUTREACH_PURPOSE = "sales_outreach"
+BATCH = 500
+
+
+def _claim(queryset: QuerySet[Contact], limit: int) -> list[Contact]:
+    # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    return list(queryset.select_for_update(skip_locked=True, of=("self",))[:limit])
+
+
+def _nudge(contact: Contact, assignee_id: int | None, kind: str, due_at: datetime) -> Reminder | None:
+    if contact.archived or assignee_id is None or not gate_allows(contact, OUTREACH_PURPOSE).allowed:
+        return None
+    return Reminder(contact=contact, assignee_id=assignee_id, kind=kind, due_at=due_at, notify_at=due_at)
+
+
+@processing(purpose=OUTREACH_PURPOSE)
+def cadence_nudges_make(*, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Make a keep-in-touch reminder for the owner of each contact past its cadence.
+
+    Returns how many contacts were looked at (nudged or not); call again while it is ``limit``.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        contacts = _claim(
+            Contact.objects.filter(cadence_due_at__lte=now)
+            .order_by("cadence_due_at")
+            .only("id", "team_id", "owner_id", "archived", "cadence_due_at"),
+            limit,
+        )
+        nudges = [
+            nudge
+            for contact in contacts
+            if (nudge := _nudge(contact, contact.owner_id, Reminder.Kind.CADENCE, contact.cadence_due_at or now))
+        ]
+        Reminder.objects.bulk_create(nudges, ignore_conflicts=True)
+        Contact.objects.filter(pk__in=[contact.pk for contact in contacts]).update(cadence_due_at=None)
+    return len(contacts)
+
+
+@processing(purpose=OUTREACH_PURPOSE)
+def awaiting_reply_nudges_make(*, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Nudge the sender of each email that has had no reply for the team's ``awaiting_reply_days``.
+
+    The sender is the author of the last outbound email, else the contact's owner. Returns
+    how many contacts were looked at.
+    """
+    now = now or timezone.now()
+    last_sender = (
+        Activity.objects.filter(contact=OuterRef("pk"), kind=Activity.Kind.EMAIL, direction=Activity.Direction.OUTBOUND)
+        .order_by("-occurred_at", "-id")
+        .values("actor_id")[:1]
+    )
+    with transaction.atomic():
+        contacts = _claim(
+            Contact.objects.filter(reply_due_at__lte=now)
+            .order_by("reply_due_at")
+            .only("id", "team_id", "owner_id", "archived", "reply_due_at")
+            .annotate(sender_id=Subquery(last_sender)),
+            limit,
+        )
+        nudges = [
+            nudge
+            for contact in contacts
+            if (
+                nudge := _nudge(
+                    contact,
+                    contact.sender_id or contact.owner_id,  # type: ignore[attr-defined]
+                    Reminder.Kind.AWAITING_REPLY,
+                    contact.reply_due_at or now,
+                )
+            )
+        ]
+        Reminder.objects.bulk_create(nudges, ignore_conflicts=True)
+        Contact.objects.filter(pk__in=[contact.pk for contact in contacts]).update(reply_due_at=None)
+    return len(contacts)

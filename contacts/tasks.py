@@ -1,0 +1,52 @@
+"""Celery interface of the contacts app: the reminders' beat ticks (see CELERY_BEAT_SCHEDULE).
+
+Each tick loads its work from the database (the schedule lives there, never in Celery
+ETAs), is safe to run twice or concurrently, and works in bounded batches so one tick
+never outlives the next.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from contacts.services import imports, notifications, nudges
+
+MAX_BATCHES = 10  # per tick; what is left waits for the next tick
+
+
+@shared_task(name="contacts.tasks.reminders_due_tick", ignore_result=True)
+def reminders_due_tick() -> int:
+    """Make the "reminder due" notifications whose time has come, then send what is unsent."""
+    for _ in range(MAX_BATCHES):
+        if notifications.due_notifications_make() < notifications.BATCH:
+            break
+    return notifications.notifications_deliver()
+
+
+@shared_task(name="contacts.tasks.reminders_nudge_tick", ignore_result=True)
+def reminders_nudge_tick() -> int:
+    """Make keep-in-touch and awaiting-reply nudges for the breaches found since the last tick."""
+    looked_at = 0
+    for make in (nudges.cadence_nudges_make, nudges.awaiting_reply_nudges_make):
+        for _ in range(MAX_BATCHES):
+            claimed = make()
+            looked_at += claimed
+            if claimed < nudges.BATCH:
+                break
+    return looked_at
+
+
+@shared_task(name="contacts.tasks.reminders_digest_tick", ignore_result=True)
+def reminders_digest_tick() -> int:
+    """Make the daily digests whose hour has come in each user's time zone, then send them."""
+    notifications.digests_make()
+    return notifications.notifications_deliver()
+
+
+# A 100,000-row file takes well under a minute; the limits leave room for a loaded worker
+# and stay below the broker's visibility timeout (an hour), so it is never redelivered mid-run.
+@shared_task(name="contacts.tasks.import_run", ignore_result=True, soft_time_limit=1200, time_limit=1500)
+def import_run(job_id: int) -> int:
+    """Write a confirmed contact import (contacts/services/imports.py); a redelivery does nothing."""
+    job = imports.import_run(job_id=job_id)
+    return job.processed_rows if job is not None else 0
