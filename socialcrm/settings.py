@@ -185,6 +185,20 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Publishes tasks whose on-commit publish failed (broker down); see socialcrm/outbox.py.
     # Ticks expire before the next one, so they don't pile up while no worker is running.
     "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
+    # Re-asks providers about contacts whose profiles are older than ENRICHMENT_REFRESH_DAYS (only
+    # where the gate still allows enrichment) and deletes profiles past ENRICHMENT_PROFILE_MAX_AGE_DAYS.
+    "enrichment-refresh": {
+        "task": "enrichment.tasks.refresh_stale_profiles",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    # Reads the feeds of accepted profiles every ENRICHMENT_LISTENING_MINUTES (where the gate
+    # allows social listening); new public posts land on the contact's timeline.
+    "enrichment-listening": {
+        "task": "enrichment.tasks.listen_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
     # Reminders falling due: makes each "due" notification once and emails it (contacts/tasks.py).
     "reminders-due": {"task": "contacts.tasks.reminders_due_tick", "schedule": 60.0, "options": {"expires": 55}},
     # Keep-in-touch and awaiting-reply nudges for the contacts whose clocks ran out.
@@ -212,6 +226,20 @@ ENRICHMENT_ALLOWED_FIELDS = env_list(
 )
 GRAVATAR_API_KEY = env_str("GRAVATAR_API_KEY")
 GITHUB_TOKEN = env_str("GITHUB_TOKEN")
+# The pipeline (enrichment/tasks.py, enrichment/resilience.py; docs/enrichment.md).
+# Look a contact up when it is created or gets a new email/website/handle. Off by default
+# without a broker: the lookups would run inside the web request that saved the contact.
+ENRICHMENT_AUTOMATIC = env_bool("ENRICHMENT_AUTOMATIC", bool(REDIS_URL))
+ENRICHMENT_RATE_PER_SECOND = env_int("ENRICHMENT_RATE_PER_SECOND", 5)  # lookups per provider, all workers together
+ENRICHMENT_RATE_BURST = env_int("ENRICHMENT_RATE_BURST", 10)
+ENRICHMENT_MAX_RETRIES = env_int("ENRICHMENT_MAX_RETRIES", 5)  # per lookup, for transient errors
+ENRICHMENT_BREAKER_FAILURES = env_int("ENRICHMENT_BREAKER_FAILURES", 5)  # consecutive failures open the breaker
+ENRICHMENT_BREAKER_MINUTES = env_int("ENRICHMENT_BREAKER_MINUTES", 10)
+ENRICHMENT_NEGATIVE_CACHE_DAYS = env_int("ENRICHMENT_NEGATIVE_CACHE_DAYS", 30)  # "nothing found" stands this long
+ENRICHMENT_REFRESH_DAYS = env_int("ENRICHMENT_REFRESH_DAYS", 30)
+ENRICHMENT_PROFILE_MAX_AGE_DAYS = env_int("ENRICHMENT_PROFILE_MAX_AGE_DAYS", 90)  # retention of unrefreshed profiles
+ENRICHMENT_LISTENING_MINUTES = env_int("ENRICHMENT_LISTENING_MINUTES", 60)
+ENRICHMENT_LISTENING_LOOKBACK_DAYS = env_int("ENRICHMENT_LISTENING_LOOKBACK_DAYS", 14)  # older posts are not imported
 
 # --- Email ------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

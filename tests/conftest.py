@@ -29,6 +29,8 @@ def _fast_test_settings() -> None:
     # Unit tests run tasks in-process; integration tests switch to a real worker.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # No contact a test creates is looked up on the internet; enrichment's tests turn it on.
+    settings.ENRICHMENT_AUTOMATIC = False
 
 
 @pytest.fixture(autouse=True)
