@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.cache import cache
 from django.http import Http404
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -13,7 +14,7 @@ from django.utils.timesince import timesince
 from contacts.models import Contact
 from contacts.registry import contact_privacy
 from contacts.selectors import visible_contacts
-from enrichment import resilience
+from enrichment import resilience, services
 from enrichment.models import ProviderCheck, SocialProfile
 from enrichment.sanitize import safe_url
 
@@ -112,6 +113,11 @@ def _profile_view(profile: SocialProfile) -> ProfileView:
         # Re-checked at render: only absolute http(s) links are ever shown as links.
         links=[link for link in (safe_url(u) for u in profile.links[:10]) if link],
     )
+
+
+def lookup_pending(contact_id: int) -> bool:
+    """Whether a "refresh now" lookup of the contact is queued or running."""
+    return bool(cache.get(services.PENDING_KEY.format(contact_id)))
 
 
 def panel_data(contact: Contact) -> PanelData:

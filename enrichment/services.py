@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -240,7 +241,20 @@ def profile_reject(*, actor: Any, profile: SocialProfile, field: str | None = No
     return profile
 
 
-# --- what providers said, and retention -------------------------------------------------------
+# --- lookups in progress (the panel's "Looking up..."), what providers said, retention ---------------
+
+
+PENDING_KEY = "enrichment:pending:{}"
+PENDING_SECONDS = 600
+
+
+def lookup_started(*, contact_id: int) -> None:
+    """Show "Looking up..." on the panel until the run finishes (or ``PENDING_SECONDS`` pass)."""
+    cache.set(PENDING_KEY.format(contact_id), True, PENDING_SECONDS)
+
+
+def lookup_finished(*, contact_id: int) -> None:
+    cache.delete(PENDING_KEY.format(contact_id))
 
 
 def provider_check_record(

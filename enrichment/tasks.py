@@ -12,7 +12,6 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,18 +23,7 @@ from socialcrm.outbox import enqueue
 
 ENRICH_CONTACT = "enrichment.tasks.enrich_contact"
 LISTEN_TO_CONTACT = "enrichment.tasks.listen_to_contact"
-PENDING_KEY = "enrichment:pending:{}"
-PENDING_SECONDS = 600
 SWEEP_BATCH = 500
-
-
-def mark_pending(contact_id: int) -> None:
-    """Show "looking up..." on the panel until the run finishes (or ``PENDING_SECONDS`` pass)."""
-    cache.set(PENDING_KEY.format(contact_id), True, PENDING_SECONDS)
-
-
-def is_pending(contact_id: int) -> bool:
-    return bool(cache.get(PENDING_KEY.format(contact_id)))
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -63,7 +51,7 @@ def enrich_contact(
         outcomes = pipeline.ask_providers(plan.ask, subject)
         result = pipeline.record(contact, plan.key, outcomes)
     finally:
-        cache.delete(PENDING_KEY.format(contact_id))
+        services.lookup_finished(contact_id=contact_id)
     if result.retry and attempt < settings.ENRICHMENT_MAX_RETRIES:
         countdown = resilience.retry_delay(attempt, max(result.retry.values()))
         raise self.retry(

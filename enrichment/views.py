@@ -32,7 +32,7 @@ def _panel_context(request: HttpRequest, contact: Contact, notice: str = "") -> 
     return {
         "contact": contact,
         "panel": selectors.panel_data(contact),
-        "pending": tasks.is_pending(contact.pk),
+        "pending": selectors.lookup_pending(contact.pk),
         "may_review": roles.has_role(request.user, roles.Role.SALES, roles.Role.MANAGER),
         "notice": notice,
     }
@@ -64,7 +64,7 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
 def refresh(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """ "Refresh now": queue a lookup that ignores cached answers (the gate is still asked when it runs)."""
     contact = contact_get(user=request.user, pk=pk)
-    tasks.mark_pending(contact.pk)
+    services.lookup_started(contact_id=contact.pk)
     enqueue(tasks.ENRICH_CONTACT, contact.pk, True)
     return _panel_response(request, contact, "Looking up public profiles.")
 

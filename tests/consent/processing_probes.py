@@ -39,8 +39,57 @@ def _awaiting_reply_nudges(contact: Any) -> object:
     return awaiting_reply_nudges_make()
 
 
+def _profile(contact: Any, **fields: Any) -> None:
+    # A found profile of the contact: what enrichment's sweeps and listening work on.
+    from enrichment.models import SocialProfile
+
+    SocialProfile.objects.update_or_create(
+        contact=contact,
+        network="fediverse",
+        url="https://social.example/@probe",
+        defaults={"provider": "fediverse", **fields},
+    )
+
+
+def _enrich_contact(contact: Any) -> object:
+    from enrichment.tasks import enrich_contact
+
+    return enrich_contact(contact.pk)
+
+
+def _refresh_stale_profiles(contact: Any) -> object:
+    from enrichment.tasks import refresh_stale_profiles
+
+    _profile(contact, fetched_at=timezone.now() - timedelta(days=60))
+    return refresh_stale_profiles()
+
+
+def _listen_sweep(contact: Any) -> object:
+    from enrichment.tasks import listen_sweep
+
+    _profile(contact, status="accepted", feeds=["https://social.example/@probe.rss"])
+    return listen_sweep()
+
+
+def _listen_to_contact(contact: Any) -> object:
+    from enrichment.tasks import listen_to_contact
+
+    return listen_to_contact(contact.pk)
+
+
+def _listen(contact: Any) -> object:
+    from enrichment.listening import listen
+
+    return listen(contact)
+
+
 # "module.qualname" of the entry point -> probe(contact).
 PROBES: dict[str, Callable[[Any], object]] = {
     "contacts.services.nudges.cadence_nudges_make": _cadence_nudges,
     "contacts.services.nudges.awaiting_reply_nudges_make": _awaiting_reply_nudges,
+    "enrichment.tasks.enrich_contact": _enrich_contact,
+    "enrichment.tasks.refresh_stale_profiles": _refresh_stale_profiles,
+    "enrichment.tasks.listen_sweep": _listen_sweep,
+    "enrichment.tasks.listen_to_contact": _listen_to_contact,
+    "enrichment.listening.listen": _listen,
 }
