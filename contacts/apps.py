@@ -39,6 +39,7 @@ class ContactsConfig(AppConfig):
         # Early: other apps' demo data (reminders, consent, profiles) hangs off these people.
         register_demo_loader(DemoLoader("Contacts and timelines", load_demo_contacts, order=10))
         self._register_email()
+        self._register_import()
         # Reminders (contacts/services/reminders.py): sales work, so not for the DPO.
         register_nav_item(NavItem("Reminders", "contacts:reminders", works_with_reminders, order=30))
         register_nav_item(NavItem("Team", "contacts:team_dashboard", roles.is_manager, order=40))
@@ -60,3 +61,19 @@ class ContactsConfig(AppConfig):
         register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
         # After the contacts' loader: the sample thread is logged on a demo contact.
         register_demo_loader(DemoLoader("Email thread", load_demo_email, order=120))
+
+    def _register_import(self) -> None:
+        """Import, export, duplicates and merge: audit actions, navigation, demo imports."""
+        from contacts.demo_imports import load_demo_imports
+        from contacts.services.imports import ImportAuditAction
+        from contacts.services.merge import MergeAuditAction
+        from contacts.views.dedupe import edits_contacts
+        from socialcrm.audit.registry import register_actions
+        from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
+
+        register_actions(ImportAuditAction)
+        register_actions(MergeAuditAction)
+        register_nav_item(NavItem("Import", "contacts:import", edits_contacts, order=24))
+        register_nav_item(NavItem("Duplicates", "contacts:duplicates", edits_contacts, order=25))
+        # After the contacts' loader: sample files imported as the demo salesperson would.
+        register_demo_loader(DemoLoader("Imported contacts (LinkedIn, Apple Contacts)", load_demo_imports, order=130))

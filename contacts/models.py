@@ -390,3 +390,145 @@ class CalendarFeed(models.Model):
     def __str__(self) -> str:
         return f"Calendar feed of {self.user_id}"
 
+
+# --- Import, merge (contacts/importing/, contacts/services/imports.py, contacts/services/merge.py)
+
+
+class ImportJob(TimestampedModel):
+    """One uploaded file imported into a team: its text, what was done, and how to undo it.
+
+    The decoded text stays here (capped by ``IMPORT_MAX_BYTES``) so the preview and the
+    Celery task read the same content without a shared filesystem.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", "Waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    file_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=32)
+    encoding = models.CharField(max_length=32, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    content = models.TextField(blank=True)
+    # Generic CSV only: {column header: target field}.
+    mapping = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREVIEW)
+    # {"create": n, "update": n, "skip": n, "invalid": n, "organizations": n} for the preview,
+    # then for the commit.
+    counts = models.JSONField(default=dict, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    # CSV (line, reason) of every row not imported; built by the commit.
+    error_report = models.TextField(blank=True)
+    failure = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undo_summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["team", "-created_at"], name="importjob_team_created_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class ImportedRecord(models.Model):
+    """What one import did to one contact or organization: what undo reverts (creations only)."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        ORGANIZATION_CREATED = "org_created", "Organization created"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    line = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "action"], name="importedrecord_job_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.action} line {self.line}"
+
+
+class ImportMapping(models.Model):
+    """A user's last column mapping for a generic CSV with these headers."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_mappings")
+    headers_signature = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "headers_signature"], name="importmapping_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.headers_signature
+
+
+class ContactRedirect(models.Model):
+    """The id of a contact merged into another: ``/contacts/<old_id>/`` leads to ``contact``."""
+
+    old_id = models.PositiveBigIntegerField(unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.old_id} -> {self.contact_id}"
+
+
+# --- Email: a user's own mailbox, synced over IMAP (contacts/email/imap.py) ----------------
+
+
+class MailboxConnection(TimestampedModel):
+    """A user's IMAP mailbox. The password is a Fernet token (contacts/email/crypto.py), never plain.
+
+    Sync state per folder: the last UID fetched and the folder's UIDVALIDITY (when the server
+    changes it, the UIDs mean something else and the folder is read again from the start;
+    Message-ID dedupe keeps that idempotent). ``claimed_until`` is the lease of the sync in
+    progress, so two workers never sync the same mailbox at once.
+    """
+
+    DEFAULT_PORT = 993
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailbox")
+    host = models.CharField(max_length=253)
+    port = models.PositiveIntegerField(default=DEFAULT_PORT)
+    use_ssl = models.BooleanField("use SSL/TLS", default=True)
+    username = models.CharField(max_length=320)
+    password_encrypted = models.TextField(editable=False)
+    sent_folder = models.CharField(max_length=200, blank=True, editable=False)
+    uidvalidity_inbox = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_uid_inbox = models.BigIntegerField(default=0, editable=False)
+    uidvalidity_sent = models.BigIntegerField(null=True, blank=True, editable=False)
+    last_uid_sent = models.BigIntegerField(default=0, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"Mailbox of {self.user_id}"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from contacts.views import detail, lists, reminders
+from contacts.views import dedupe, detail, imports, lists, reminders
 from contacts.views import email as email_views
 
 app_name = "contacts"
@@ -63,4 +63,16 @@ urlpatterns: list[URLPattern] = [
     path("notifications/preferences/", reminders.notification_preferences, name="notification_preferences"),
     path("team/", reminders.team_dashboard, name="team_dashboard"),
     path("team/<int:team_id>/settings/", reminders.team_settings, name="team_settings"),
+    # Import, export, duplicates and merge (contacts/views/imports.py, contacts/views/dedupe.py).
+    path("import/", imports.import_start, name="import"),
+    path("import/<int:pk>/", imports.import_detail, name="import_detail"),
+    path("import/<int:pk>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("import/<int:pk>/commit/", imports.import_commit, name="import_commit"),
+    path("import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
+    path("import/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
+    path("import/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("export.csv", imports.contact_export, {"fmt": "csv"}, name="export_csv"),
+    path("export.vcf", imports.contact_export, {"fmt": "vcard"}, name="export_vcard"),
+    path("duplicates/", dedupe.duplicates, name="duplicates"),
+    path("<int:pk>/merge/<int:other>/", dedupe.merge, name="merge"),
 ]

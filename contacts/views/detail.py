@@ -33,6 +33,7 @@ from contacts.selectors import (
     timeline_page,
 )
 from contacts.services import timeline as timeline_services
+from contacts.views.dedupe import follows_merged_contacts
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 from socialcrm.audit.registry import Action
@@ -192,6 +193,7 @@ def _render_contact_page(request: HttpRequest, contact: Contact, form: QuickLogF
 
 @require_GET
 @roles.staff_required
+@follows_merged_contacts
 @in_user_timezone
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     contact = contact_get(user=request.user, pk=pk)

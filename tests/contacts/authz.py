@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from contacts.models import Activity
+from contacts.services.imports import import_preview
 from tests.authz import FORBIDDEN, LOGIN, NOT_FOUND, OK, REDIRECT, Access, public, roles, staff_only
+from tests.contacts.importing import fixture_bytes
 from tests.factories import ActivityFactory, ContactFactory, OrganizationFactory, ReminderFactory, SavedViewFactory
 
 
@@ -121,3 +123,46 @@ URLS: dict[str, Access] = {
         data={"awaiting_reply_days": "5"},
     ),
 }
+
+
+# --- Import, export, duplicates and merge (contacts/views/imports.py, contacts/views/dedupe.py) --
+
+
+def _alices_import(world: Any) -> dict[str, Any]:
+    job = import_preview(
+        actor=world.fixture("alice"),
+        team=world.fixture("team"),
+        file_name="linkedin_connections.csv",
+        data=fixture_bytes("linkedin_connections.csv"),
+    )
+    return {"pk": job.pk}
+
+
+def _two_contacts(world: Any) -> dict[str, Any]:
+    return {"pk": _contact(world).pk, "other": _contact(world).pk}
+
+
+URLS.update(
+    {
+        # Imports create contacts: sales and managers (teammates see each other's imports).
+        "contacts:import": _editors(),
+        "contacts:import_detail": _editors(kwargs=_alices_import),
+        "contacts:import_errors": _editors(kwargs=_alices_import),
+        # Without htmx the progress fragment sends the browser to the import's page.
+        "contacts:import_progress": roles(LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import),
+        "contacts:import_mapping": roles(
+            LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
+        ),
+        "contacts:import_commit": roles(
+            LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
+        ),
+        "contacts:import_undo": roles(
+            LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
+        ),
+        # Exports are reads of the list (audited per contact): every working role.
+        "contacts:export_csv": staff_only(),
+        "contacts:export_vcard": staff_only(),
+        "contacts:duplicates": _editors(),
+        "contacts:merge": _editors(kwargs=_two_contacts),
+    }
+)

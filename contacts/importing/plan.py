@@ -1,0 +1,261 @@
+"""What importing each row would do: create, update, skip or refuse it, and why.
+
+The same plan drives the preview and the commit (re-planned at commit time, so rows added
+meanwhile are not duplicated). Rows are planned in batches: one query per batch finds the
+team's existing contacts by normalized email (or profile URL when a row has no email), and
+one asks the suppression list about the batch's emails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from contacts.importing.parse import ImportRow, Method
+from contacts.models import Contact, ContactMethod
+from contacts.normalize import normalize_domain, normalize_method
+from contacts.registry import suppressed_emails
+
+Kind = ContactMethod.Kind
+
+CREATE = "create"
+UPDATE = "update"
+SKIP = "skip"
+INVALID = "invalid"
+ORGANIZATION = "organization"
+ACTION_LABELS = {
+    CREATE: "Create",
+    UPDATE: "Update",
+    SKIP: "Skip",
+    INVALID: "Invalid",
+    ORGANIZATION: "Organization",
+}
+
+# The model's column sizes; longer values make the row invalid rather than silently cut.
+FIELD_LIMITS = {
+    "first_name": ("First name", 150),
+    "last_name": ("Last name", 150),
+    "display_name": ("Name", 300),
+    "organization": ("Organization", 200),
+    "title": ("Role / title", 200),
+    "location": ("Location", 200),
+    "notes": ("Notes", 20_000),
+}
+METHOD_MAX_LENGTH = 320
+TAG_MAX_LENGTH = 60
+
+
+@dataclass
+class NewMethod:
+    kind: str
+    value: str
+    normalized: str
+    label: str = ""
+
+
+@dataclass
+class PlannedRow:
+    """One row and what importing it does. ``changes`` and ``methods`` are what an update adds."""
+
+    row: ImportRow
+    action: str
+    reason: str = ""
+    name: str = ""
+    methods: list[NewMethod] = field(default_factory=list)
+    existing_id: int | None = None
+    changes: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def line(self) -> int:
+        return self.row.line
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+    @property
+    def emails(self) -> list[str]:
+        return [method.normalized for method in self.methods if method.kind == Kind.EMAIL]
+
+
+def _too_long(row: ImportRow) -> str:
+    for attribute, (label, limit) in FIELD_LIMITS.items():
+        length = len(getattr(row, attribute))
+        if length > limit:
+            return f"{label} is too long ({length:,} characters; at most {limit:,})."
+    for method in (*row.emails, *row.phones, *row.websites, *row.handles):
+        if len(method.value) > METHOD_MAX_LENGTH:
+            return f"A contact detail is too long ({len(method.value):,} characters; at most {METHOD_MAX_LENGTH})."
+    return ""
+
+
+def _normalize_methods(row: ImportRow) -> tuple[list[NewMethod], list[str], str]:
+    """(methods, notes about ignored values, error): an invalid email is an error, others are dropped."""
+    methods: list[NewMethod] = []
+    ignored: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    groups: tuple[tuple[str, list[Method]], ...] = (
+        (Kind.EMAIL, row.emails),
+        (Kind.PHONE, row.phones),
+        (Kind.WEBSITE, row.websites),
+        (Kind.HANDLE, row.handles),
+    )
+    for kind, values in groups:
+        for method in values:
+            try:
+                normalized = normalize_method(kind, method.value)
+            except ValidationError:
+                if kind == Kind.EMAIL:
+                    return [], [], f"“{method.value[:80]}” is not a valid email address."
+                ignored.append(f"{Kind(kind).label.lower()} “{method.value[:80]}” ignored (not valid)")
+                continue
+            if (kind, normalized) not in seen:
+                seen.add((kind, normalized))
+                methods.append(NewMethod(kind, method.value, normalized, method.label))
+    return methods, ignored, ""
+
+
+def _first_planning(row: ImportRow) -> PlannedRow:
+    """Checks that need no database: readable, sizes, a name or an email, valid addresses."""
+    if row.error:
+        return PlannedRow(row, INVALID, row.error)
+    too_long = _too_long(row)
+    if too_long:
+        return PlannedRow(row, INVALID, too_long)
+    methods, ignored, error = _normalize_methods(row)
+    if error:
+        return PlannedRow(row, INVALID, error)
+    tags = list(dict.fromkeys(tag[:TAG_MAX_LENGTH] for tag in row.tags if tag))
+    person = row.name
+    if row.is_company or (not person and row.organization):
+        organization = row.organization or row.display_name
+        reason = "A company, not a person: imported as an organization."
+        return PlannedRow(row, ORGANIZATION, reason, name=organization, methods=methods)
+    emails = [method for method in methods if method.kind == Kind.EMAIL]
+    name = person or (emails[0].value if emails else "")
+    if not name:
+        return PlannedRow(row, INVALID, "The row has no name, email address or organization.")
+    planned = PlannedRow(row, CREATE, "; ".join(ignored), name=name, methods=methods, tags=tags)
+    return planned
+
+
+def _match_keys(planned: PlannedRow) -> list[tuple[str, str]]:
+    """What identifies the person: their emails, or, without one, their profile URLs."""
+    emails = [(Kind.EMAIL.value, email) for email in planned.emails]
+    if emails:
+        return emails
+    return [(method.kind, method.normalized) for method in planned.methods if method.kind == Kind.WEBSITE]
+
+
+class Planner:
+    """Plans rows batch by batch, remembering the rows already seen in the file."""
+
+    def __init__(self, team: Any) -> None:
+        self.team = team
+        self.seen: dict[tuple[str, str], int] = {}
+
+    def plan(self, rows: Iterable[ImportRow]) -> list[PlannedRow]:
+        plans = [_first_planning(row) for row in rows]
+        people = [planned for planned in plans if planned.action == CREATE]
+        all_emails = {email for planned in plans for email in planned.emails}
+        suppressed = suppressed_emails(all_emails)
+        for planned in people:
+            if suppressed.intersection(planned.emails):
+                planned.action = SKIP
+                planned.reason = "On the suppression list: this person asked to be erased."
+        people = [planned for planned in people if planned.action == CREATE]
+        for planned in people:
+            keys = _match_keys(planned)
+            first_seen = next((self.seen[key] for key in keys if key in self.seen), None)
+            if first_seen is not None:
+                planned.action, planned.reason = SKIP, f"Duplicate of line {first_seen} in this file."
+                continue
+            for key in keys:
+                self.seen[key] = planned.line
+        people = [planned for planned in people if planned.action == CREATE]
+        self._match_existing(people)
+        return plans
+
+    def _match_existing(self, people: list[PlannedRow]) -> None:
+        keys = {key for planned in people for key in _match_keys(planned)}
+        if not keys:
+            return
+        condition = Q()
+        for kind in {kind for kind, _ in keys}:
+            condition |= Q(kind=kind, normalized__in=[value for k, value in keys if k == kind])
+        found = ContactMethod.objects.filter(condition, team=self.team).values_list("kind", "normalized", "contact_id")
+        owners = {(kind, normalized): contact_id for kind, normalized, contact_id in found}
+        matched = {planned.line: owners[key] for planned in people for key in _match_keys(planned) if key in owners}
+        if not matched:
+            return
+        contacts = {
+            contact.pk: contact
+            for contact in Contact.objects.filter(pk__in=set(matched.values()))
+            .select_related("organization")
+            .prefetch_related("methods", "tags")
+        }
+        taken_emails = {normalized for (kind, normalized) in owners if kind == Kind.EMAIL}
+        for planned in people:
+            contact = contacts.get(matched.get(planned.line, 0))
+            if contact is not None:
+                _plan_update(planned, contact, taken_emails)
+
+
+def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) -> None:
+    """Fill the contact's empty fields and add what it lacks; skip when the row adds nothing."""
+    row = planned.row
+    changes = {
+        attribute: getattr(row, attribute)
+        for attribute in ("first_name", "last_name", "title", "location")
+        if getattr(row, attribute) and not getattr(contact, attribute)
+    }
+    if row.organization and contact.organization_id is None:
+        changes["organization"] = row.organization
+    if row.notes and row.notes not in contact.notes:
+        changes["notes"] = row.notes
+    own = {(method.kind, method.normalized) for method in contact.methods.all()}
+    planned.methods = [
+        method
+        for method in planned.methods
+        if (method.kind, method.normalized) not in own
+        and not (method.kind == Kind.EMAIL and method.normalized in taken_emails)
+    ]
+    own_tags = {tag.name for tag in contact.tags.all()}
+    planned.tags = [tag for tag in planned.tags if tag not in own_tags]
+    planned.changes = changes
+    planned.existing_id = contact.pk
+    planned.name = contact.display_name
+    if not (changes or planned.methods or planned.tags):
+        planned.action, planned.reason = SKIP, f"Already in the team as {contact.display_name}; nothing new."
+        return
+    added = [*(attribute.replace("_", " ") for attribute in changes), *(m.kind for m in planned.methods)]
+    if planned.tags:
+        added.append("tags")
+    planned.action = UPDATE
+    planned.reason = f"Already in the team as {contact.display_name}: adds {', '.join(dict.fromkeys(added))}."
+
+
+def email_domain(planned: PlannedRow) -> str:
+    """The domain of a company row's first email, for its organization ("" if none or invalid)."""
+    for email in planned.emails:
+        try:
+            return normalize_domain(email.rpartition("@")[2])
+        except ValidationError:
+            continue
+    return ""
+
+
+def batched(rows: Iterable[ImportRow], size: int) -> Iterator[list[ImportRow]]:
+    batch: list[ImportRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,31 @@
+"""Reads of contact imports, scoped to the teams the user sees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from contacts.models import ImportJob
+from contacts.selectors import visible_team_ids
+
+
+def visible_import_jobs(user: Any) -> QuerySet[ImportJob]:
+    """Imports into the teams ``user`` sees (teammates see each other's), newest first."""
+    team_ids = visible_team_ids(user)
+    jobs = ImportJob.objects.all() if team_ids is None else ImportJob.objects.filter(team_id__in=team_ids)
+    return jobs.select_related("team", "created_by").defer("content", "error_report")
+
+
+def import_job_get(*, user: Any, pk: int) -> ImportJob:
+    """The import ``pk`` if it went into a team ``user`` sees; Http404 otherwise."""
+    job = visible_import_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such import.")
+    return job
+
+
+def recent_import_jobs(*, user: Any, limit: int = 20) -> list[ImportJob]:
+    """The latest imports into the user's teams (one query)."""
+    return list(visible_import_jobs(user).order_by("-created_at", "-id")[:limit])

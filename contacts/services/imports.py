@@ -1,0 +1,492 @@
+"""Importing contacts from a file: preview, commit (a Celery task), undo.
+
+``import_preview`` reads the upload and stores it on an ``ImportJob`` with the counts of
+what the import would do; ``import_commit`` queues ``contacts.tasks.import_run``, which
+calls ``import_run`` to write rows in batches (bulk inserts, one query per batch for
+existing emails and one for the suppression list), updating the job's progress as it goes.
+Good rows are imported even when others are refused; every refused row ends up in the
+job's error report with its line number and the reason. ``import_undo`` deletes the
+contacts (and organizations) the job created that nobody touched since.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import ProtectedError, Q
+from django.utils import timezone
+
+from contacts.importing import detect as detection
+from contacts.importing.parse import TARGETS, guess_mapping, parse_rows
+from contacts.importing.plan import (
+    CREATE,
+    INVALID,
+    ORGANIZATION,
+    SKIP,
+    UPDATE,
+    PlannedRow,
+    Planner,
+    batched,
+    email_domain,
+)
+from contacts.models import (
+    Activity,
+    Contact,
+    ContactMethod,
+    ImportedRecord,
+    ImportJob,
+    ImportMapping,
+    Organization,
+    Tag,
+)
+from socialcrm import outbox
+from socialcrm.audit.registry import Action
+from socialcrm.audit.services import audit_record
+from socialcrm.models import Team
+
+logger = logging.getLogger(__name__)
+
+# Rows written per transaction; progress is saved after each batch.
+BATCH_SIZE = 1000
+IMPORT_SOURCE = "import"
+# The preview lists this many rows (every count covers the whole file).
+PREVIEW_ROWS = 200
+
+
+class ImportAuditAction(models.TextChoices):
+    IMPORT_UNDONE = "contacts.import_undone", "Contact import undone"
+
+
+def _detected(job: ImportJob) -> detection.Detected:
+    """The job's stored text, read the way it was at upload (the format as detected then)."""
+    detected = detection.inspect_text(job.content, job.encoding)
+    return detection.Detected(
+        job.format, job.encoding, job.content, detected.delimiter, detected.skip_lines, detected.headers
+    )
+
+
+def job_headers(job: ImportJob) -> list[str]:
+    return _detected(job).headers
+
+
+def planned_batches(job: ImportJob, size: int = BATCH_SIZE) -> Iterator[list[PlannedRow]]:
+    """The job's rows, planned against the team as it is now, ``size`` at a time."""
+    planner = Planner(job.team)
+    for batch in batched(parse_rows(_detected(job), job.mapping), size):
+        yield planner.plan(batch)
+
+
+def _count(job: ImportJob) -> tuple[Counter[str], int, list[PlannedRow]]:
+    """(counts per action, rows, the first PREVIEW_ROWS planned rows)."""
+    counts: Counter[str] = Counter()
+    shown: list[PlannedRow] = []
+    total = 0
+    for batch in planned_batches(job):
+        total += len(batch)
+        counts.update(planned.action for planned in batch)
+        shown.extend(batch[: max(0, PREVIEW_ROWS - len(shown))])
+    return counts, total, shown
+
+
+def _remembered_mapping(actor: Any, headers: list[str]) -> dict[str, str]:
+    """The user's mapping for these exact headers, else their last one where headers match, else a guess."""
+    signature = detection.headers_signature(headers)
+    exact = ImportMapping.objects.filter(user=actor, headers_signature=signature).first()
+    if exact is not None:
+        return {header: exact.mapping.get(header, "") for header in headers}
+    mapping = guess_mapping(headers)
+    last = ImportMapping.objects.filter(user=actor).order_by("-updated_at").first()
+    if last is not None:
+        mapping.update({header: last.mapping[header] for header in headers if header in last.mapping})
+    return mapping
+
+
+def import_preview(*, actor: Any, team: Team, file_name: str, data: bytes) -> ImportJob:
+    """Read an uploaded file and store it as a job waiting for confirmation.
+
+    Raises ValidationError when the file is too large, not contacts, or has no rows.
+    Nothing is imported yet; the job's ``counts`` say what confirming would do.
+    """
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        limit = settings.IMPORT_MAX_BYTES // (1024 * 1024)
+        raise ValidationError(f"The file is larger than {limit} MB: split it and import the parts.")
+    try:
+        detected = detection.detect(data, file_name)
+    except detection.DetectError as exc:
+        raise ValidationError(str(exc)) from exc
+    mapping = _remembered_mapping(actor, detected.headers) if detected.format == detection.GENERIC else {}
+    job = ImportJob(
+        team=team,
+        created_by=actor,
+        file_name=file_name[:255] or "contacts",
+        format=detected.format,
+        encoding=detected.encoding,
+        delimiter=detected.delimiter,
+        content=detected.text,
+        mapping=mapping,
+    )
+    counts, total, _ = _count(job)
+    if not total:
+        raise ValidationError("The file has no rows to import: only a header, or nothing after it.")
+    job.counts, job.total_rows = dict(counts), total
+    job.save()
+    return job
+
+
+def import_preview_rows(*, job: ImportJob) -> tuple[dict[str, int], list[PlannedRow]]:
+    """Fresh counts for the whole file and its first rows, planned against the team as it is now."""
+    counts, total, shown = _count(job)
+    if job.status == ImportJob.Status.PREVIEW and (dict(counts) != job.counts or total != job.total_rows):
+        job.counts, job.total_rows = dict(counts), total
+        job.save(update_fields=["counts", "total_rows", "updated_at"])
+    return dict(counts), shown
+
+
+@transaction.atomic
+def import_set_mapping(*, actor: Any, job: ImportJob, mapping: Mapping[str, str]) -> ImportJob:
+    """Set a generic CSV's column mapping and remember it for the next file with these columns."""
+    if job.status != ImportJob.Status.PREVIEW:
+        raise ValidationError("This import was already confirmed.")
+    headers = job_headers(job)
+    cleaned = {header: mapping.get(header, "") for header in headers}
+    if any(target not in TARGETS for target in cleaned.values()):
+        raise ValidationError("Choose what each column holds from the list.")
+    if not {"first_name", "last_name", "name", "email", "organization"} & set(cleaned.values()):
+        raise ValidationError("Map at least one column to a name, an email address or an organization.")
+    job.mapping = cleaned
+    job.save(update_fields=["mapping", "updated_at"])
+    ImportMapping.objects.update_or_create(
+        user=actor, headers_signature=detection.headers_signature(headers), defaults={"mapping": cleaned}
+    )
+    return job
+
+
+@transaction.atomic
+def import_commit(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Confirm a previewed import: queue the task that writes it (once, however often confirmed)."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.QUEUED, updated_at=timezone.now()
+    )
+    if claimed:
+        audit_record(actor=actor, action=Action.CONTACTS_IMPORTED, object_type="import_job", object_id=job.pk)
+        outbox.enqueue("contacts.tasks.import_run", job.pk)
+    job.refresh_from_db()
+    return job
+
+
+# --- The commit: writing batches ------------------------------------------------------------
+
+
+class _Writer:
+    """Writes planned batches of one job; keeps the team's organizations and tags by name."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+        self.team_id = job.team_id
+        self.actor = job.created_by
+        self.organizations = {
+            name.casefold(): pk
+            for pk, name in Organization.objects.filter(team_id=self.team_id).values_list("pk", "name")
+        }
+        self.tags = {name: pk for pk, name in Tag.objects.filter(team_id=self.team_id).values_list("pk", "name")}
+        self.errors: list[tuple[int, str, str]] = []
+        self.counts: Counter[str] = Counter()
+
+    def write(self, batch: list[PlannedRow]) -> None:
+        """Write one batch in one transaction; a clash with a concurrent writer re-plans it once."""
+        try:
+            with transaction.atomic():
+                self._write(batch)
+        except IntegrityError:
+            logger.info("Import %s: batch clashed with a concurrent change; planning it again", self.job.pk)
+            self._retry([planned.row for planned in batch])
+            return
+        self._tally(batch)
+
+    def _retry(self, rows: list[Any]) -> None:
+        planner = Planner(self.job.team)
+        batch = planner.plan(rows)
+        try:
+            with transaction.atomic():
+                self._write(batch)
+        except IntegrityError as exc:
+            for planned in batch:
+                planned.action, planned.reason = INVALID, f"Could not be saved ({str(exc)[:120]})."
+        self._tally(batch)
+
+    def _tally(self, batch: list[PlannedRow]) -> None:
+        for planned in batch:
+            self.counts[planned.action] += 1
+            if planned.action in (SKIP, INVALID):
+                self.errors.append((planned.line, planned.action_label, planned.reason))
+
+    def _organization_ids(self, batch: list[PlannedRow], records: list[ImportedRecord]) -> None:
+        wanted: dict[str, PlannedRow] = {}
+        for planned in batch:
+            name = planned.name if planned.action == ORGANIZATION else planned.row.organization
+            if planned.action == UPDATE:
+                name = planned.changes.get("organization", "")
+            if planned.action in (CREATE, UPDATE, ORGANIZATION) and name and name.casefold() not in self.organizations:
+                wanted.setdefault(name.casefold(), planned)
+        new = []
+        for planned in wanted.values():
+            is_company = planned.action == ORGANIZATION
+            name = planned.name if is_company else (planned.row.organization or planned.changes["organization"])
+            details = [f"{method.kind.title()}: {method.value}" for method in planned.methods] if is_company else []
+            new.append(
+                Organization(
+                    team_id=self.team_id,
+                    name=name[:200],
+                    domain=email_domain(planned) if is_company else "",
+                    notes="\n".join(details),
+                )
+            )
+        for organization in Organization.objects.bulk_create(new):
+            self.organizations[organization.name.casefold()] = organization.pk
+            line = wanted[organization.name.casefold()].line
+            records.append(
+                ImportedRecord(
+                    job=self.job,
+                    organization=organization,
+                    action=ImportedRecord.Action.ORGANIZATION_CREATED,
+                    line=line,
+                )
+            )
+
+    def _tag_ids(self, names: set[str]) -> None:
+        missing = names - self.tags.keys()
+        if missing:
+            Tag.objects.bulk_create([Tag(team_id=self.team_id, name=name) for name in missing], ignore_conflicts=True)
+            self.tags.update(Tag.objects.filter(team_id=self.team_id, name__in=missing).values_list("name", "pk"))
+
+    def _write(self, batch: list[PlannedRow]) -> None:
+        records: list[ImportedRecord] = []
+        self._organization_ids(batch, records)
+        self._tag_ids({tag for planned in batch if planned.action in (CREATE, UPDATE) for tag in planned.tags})
+        creates = [planned for planned in batch if planned.action == CREATE]
+        contacts = Contact.objects.bulk_create([self._contact(planned) for planned in creates])
+        for planned, contact in zip(creates, contacts, strict=True):
+            planned.existing_id = contact.pk
+            records.append(
+                ImportedRecord(job=self.job, contact=contact, action=ImportedRecord.Action.CREATED, line=planned.line)
+            )
+        updates = [planned for planned in batch if planned.action == UPDATE]
+        self._update(updates, records)
+        people = creates + updates
+        methods = []
+        for planned in people:
+            has_primary = {method.kind for method in planned.methods} if planned.action == UPDATE else set()
+            for method in planned.methods:
+                primary = method.kind not in has_primary and planned.action == CREATE
+                has_primary.add(method.kind)
+                methods.append(
+                    ContactMethod(
+                        contact_id=planned.existing_id,
+                        team_id=self.team_id,
+                        kind=method.kind,
+                        value=method.value,
+                        normalized=method.normalized,
+                        label=method.label,
+                        is_primary=primary,
+                    )
+                )
+        ContactMethod.objects.bulk_create(methods)
+        Contact.tags.through.objects.bulk_create(
+            [
+                Contact.tags.through(contact_id=planned.existing_id, tag_id=self.tags[tag])
+                for planned in people
+                for tag in planned.tags
+            ],
+            ignore_conflicts=True,
+        )
+        now = timezone.now()
+        Activity.objects.bulk_create(
+            [
+                Activity(
+                    contact_id=planned.existing_id,
+                    occurred_at=now,
+                    kind=Activity.Kind.SYSTEM,
+                    actor=self.actor,
+                    subject=f"{'Imported' if planned.action == CREATE else 'Updated'} from {self.job.file_name}"[:500],
+                    source=IMPORT_SOURCE,
+                    payload={"import_job": self.job.pk, "line": planned.line},
+                )
+                for planned in people
+            ]
+        )
+        ImportedRecord.objects.bulk_create(records)
+
+    def _contact(self, planned: PlannedRow) -> Contact:
+        row = planned.row
+        organization = row.organization.casefold()
+        return Contact(
+            team_id=self.team_id,
+            owner=self.actor,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            display_name=planned.name,
+            organization_id=self.organizations.get(organization) if organization else None,
+            title=row.title,
+            location=row.location,
+            notes=row.notes,
+        )
+
+    def _update(self, updates: list[PlannedRow], records: list[ImportedRecord]) -> None:
+        for planned in updates:
+            changes: dict[str, Any] = dict(planned.changes)
+            organization = changes.pop("organization", "")
+            if organization:
+                changes["organization_id"] = self.organizations[organization.casefold()]
+            if "notes" in changes:
+                existing = Contact.objects.filter(pk=planned.existing_id).values_list("notes", flat=True).first() or ""
+                changes["notes"] = "\n\n".join(part for part in (existing, changes["notes"]) if part)
+            if changes:
+                Contact.objects.filter(pk=planned.existing_id).update(**changes, updated_at=timezone.now())
+            records.append(
+                ImportedRecord(
+                    job=self.job,
+                    contact_id=planned.existing_id,
+                    action=ImportedRecord.Action.UPDATED,
+                    line=planned.line,
+                )
+            )
+
+
+def error_report_csv(rows: list[tuple[int, str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "result", "reason"])
+    writer.writerows(sorted(rows))
+    return buffer.getvalue()
+
+
+def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None:
+    """Write a confirmed job's rows (the task's body). Runs once: a redelivered task finds it claimed.
+
+    Each batch commits on its own and bumps ``processed_rows``, so the progress bar moves and
+    the rows written so far stay (and can be undone) if a later batch fails.
+    """
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, processed_rows=0, updated_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("team", "created_by").get(pk=job_id)
+    writer = _Writer(job)
+    try:
+        for batch in planned_batches(job, batch_size):
+            writer.write(batch)
+            job.processed_rows += len(batch)
+            ImportJob.objects.filter(pk=job.pk).update(
+                processed_rows=job.processed_rows, counts=dict(writer.counts), updated_at=timezone.now()
+            )
+    except Exception as exc:
+        logger.exception("Import %s failed", job.pk)
+        _finish(job, writer, ImportJob.Status.FAILED, failure=f"The import stopped: {str(exc)[:300]}")
+        raise
+    _finish(job, writer, ImportJob.Status.DONE)
+    return job
+
+
+def _finish(job: ImportJob, writer: _Writer, status: str, failure: str = "") -> None:
+    job.status = status
+    job.failure = failure
+    job.counts = dict(writer.counts)
+    job.total_rows = (
+        max(job.total_rows, job.processed_rows) if status == ImportJob.Status.FAILED else job.processed_rows
+    )
+    job.error_report = error_report_csv(writer.errors)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "failure", "counts", "total_rows", "error_report", "finished_at", "updated_at"])
+
+
+# --- Undo ----------------------------------------------------------------------------------
+
+
+def _untouched_since(finished_at: datetime, contact_ids: list[int]) -> set[int]:
+    """Those of ``contact_ids`` nobody changed since the import: not edited, nothing new on the timeline."""
+    unchanged = set(
+        Contact.objects.filter(pk__in=contact_ids, updated_at__lte=finished_at).values_list("pk", flat=True)
+    )
+    touched = Activity.objects.filter(contact_id__in=unchanged).filter(
+        ~Q(source=IMPORT_SOURCE) | Q(created_at__gt=finished_at)
+    )
+    return unchanged - set(touched.values_list("contact_id", flat=True))
+
+
+def _delete_each(queryset: models.QuerySet[Any], ids: list[int]) -> tuple[set[int], set[int]]:
+    """(deleted ids, kept ids): rows other data still points to (PROTECT) are kept."""
+    try:
+        with transaction.atomic():
+            queryset.filter(pk__in=ids).delete()
+        return set(ids), set()
+    except ProtectedError:
+        deleted, kept = set(), set()
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    queryset.filter(pk=pk).delete()
+                deleted.add(pk)
+            except ProtectedError:
+                kept.add(pk)
+        return deleted, kept
+
+
+@transaction.atomic
+def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
+    """Delete what ``job`` created and nobody touched since; return what was deleted and kept.
+
+    A contact created by the import is kept if it was edited after the import or has a
+    timeline entry the import did not write (a call, an email, a merge). Contacts the import
+    only updated are left as they are. Organizations it created are deleted when no
+    contact is left in them.
+    """
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != ImportJob.Status.DONE or job.finished_at is None:
+        raise ValidationError("Only a finished import can be undone, once.")
+    # Checks in chunks: a job may hold 100,000 records.
+    created = list(
+        job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=False).values_list(
+            "contact_id", "line"
+        )
+    )
+    deleted: set[int] = set()
+    kept_lines: list[int] = []
+    for start in range(0, len(created), BATCH_SIZE):
+        chunk = created[start : start + BATCH_SIZE]
+        untouched = _untouched_since(job.finished_at, [pk for pk, _ in chunk])
+        removed, _ = _delete_each(Contact.objects.all(), sorted(untouched))
+        deleted |= removed
+        kept_lines += [line for pk, line in chunk if pk not in removed]
+    gone = job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=True).count()
+    organization_ids = list(
+        job.records.filter(action=ImportedRecord.Action.ORGANIZATION_CREATED, organization__isnull=False).values_list(
+            "organization_id", flat=True
+        )
+    )
+    empty = Organization.objects.filter(pk__in=organization_ids, contacts__isnull=True, updated_at__lte=job.finished_at)
+    organizations_deleted, _ = _delete_each(Organization.objects.all(), list(empty.values_list("pk", flat=True)))
+    summary = {
+        "deleted": len(deleted),
+        "kept": len(kept_lines),
+        "kept_lines": sorted(kept_lines)[:200],
+        "already_gone": gone,
+        "updated_left": job.records.filter(action=ImportedRecord.Action.UPDATED).count(),
+        "organizations_deleted": len(organizations_deleted),
+    }
+    job.status = ImportJob.Status.UNDONE
+    job.undone_at = timezone.now()
+    job.undo_summary = summary
+    job.content = ""  # nothing left to import again; the error report stays
+    job.save(update_fields=["status", "undone_at", "undo_summary", "content", "updated_at"])
+    audit_record(actor=actor, action=ImportAuditAction.IMPORT_UNDONE, object_type="import_job", object_id=job.pk)
+    return summary
