@@ -40,7 +40,9 @@ def _tick(at: datetime) -> int:
 
 
 def _cadence_reminders(contact: Contact) -> list[tuple[str, str]]:
-    return list(Reminder.objects.filter(contact=contact, kind=Reminder.Kind.CADENCE).values_list("status", "assignee__email"))
+    return list(
+        Reminder.objects.filter(contact=contact, kind=Reminder.Kind.CADENCE).values_list("status", "assignee__email")
+    )
 
 
 def test_the_clock_runs_a_cadence_from_the_last_conversation(contact: Contact) -> None:
@@ -147,9 +149,7 @@ def test_removing_the_cadence_cancels_its_nudge_and_stops_the_clock(contact: Con
 
 
 def test_editing_the_contact_restarts_the_clock(contact: Contact, alice: Any) -> None:
-    contact_update(
-        actor=alice, contact=contact, display_name=contact.display_name, owner=alice, cadence_days=10
-    )
+    contact_update(actor=alice, contact=contact, display_name=contact.display_name, owner=alice, cadence_days=10)
     contact.refresh_from_db()
     assert contact.cadence_due_at == START + timedelta(days=10)
 

@@ -158,9 +158,7 @@ def test_each_user_gets_their_digest_at_their_hour_in_their_time_zone(
 
 
 @pytest.mark.django_db
-def test_the_digest_lists_overdue_and_today_only_the_users_own(
-    alice: Any, bob: Any, team: Any, settings: Any
-) -> None:
+def test_the_digest_lists_overdue_and_today_only_the_users_own(alice: Any, bob: Any, team: Any, settings: Any) -> None:
     settings.SITE_URL = "https://crm.example"
     at = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
     overdue = ContactFactory(team=team, display_name="Olive Overdue")

@@ -59,9 +59,7 @@ def test_managers_assign_to_their_team_members_but_not_to_other_teams(
 
 def test_sales_pick_nobody_but_themselves(alice: Any, bob: Any, contact: Any) -> None:
     assert assignable_users(user=alice, contact=contact) == [alice]
-    form = ReminderForm(
-        {"due_at": "2030-01-07T09:00", "assignee": bob.pk}, assignees=[alice], default_assignee=alice
-    )
+    form = ReminderForm({"due_at": "2030-01-07T09:00", "assignee": bob.pk}, assignees=[alice], default_assignee=alice)
     assert "assignee" not in form.fields
     assert form.is_valid() and form.cleaned_data["assignee"] == alice
 
@@ -285,15 +283,11 @@ def _populate(alice: Any, team: Any, size: int) -> None:
         contact = ContactFactory(team=team, owner=alice)
         ReminderFactory(contact=contact, assignee=alice, due_at=now - timedelta(hours=index + 1))
         ReminderFactory(contact=contact, assignee=alice, due_at=now + timedelta(days=index + 2))
-        ReminderFactory(
-            contact=contact, assignee=alice, status=Reminder.Status.DONE, completed_at=now, due_at=now
-        )
+        ReminderFactory(contact=contact, assignee=alice, status=Reminder.Status.DONE, completed_at=now, due_at=now)
 
 
 @time_machine.travel(datetime(2024, 6, 3, 12, 0, tzinfo=UTC), tick=False)
-def test_my_reminders_has_overdue_today_upcoming_and_done(
-    alice: Any, bob: Any, team: Any, client_for: Any
-) -> None:
+def test_my_reminders_has_overdue_today_upcoming_and_done(alice: Any, bob: Any, team: Any, client_for: Any) -> None:
     now = timezone.now()
     names = {}
     for label, due, status in [
