@@ -23,7 +23,6 @@ class ImportUploadForm(forms.Form):
         self.fields["team"].choices = [(team.pk, team.name) for team in teams]
         if len(teams) == 1:
             self.fields["team"].initial = teams[0].pk
-            self.fields["team"].widget = forms.HiddenInput()
 
     def clean_team(self) -> Any:
         return self.teams[self.cleaned_data["team"]]

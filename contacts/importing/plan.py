@@ -87,7 +87,7 @@ def _too_long(row: ImportRow) -> str:
     for attribute, (label, limit) in FIELD_LIMITS.items():
         length = len(getattr(row, attribute))
         if length > limit:
-            return f"{label} is too long ({length:,} characters; at most {limit:,})."
+            return f"{label}: too long ({length:,} characters; at most {limit:,})."
     for method in (*row.emails, *row.phones, *row.websites, *row.handles):
         if len(method.value) > METHOD_MAX_LENGTH:
             return f"A contact detail is too long ({len(method.value):,} characters; at most {METHOD_MAX_LENGTH})."

@@ -459,6 +459,8 @@ def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
             "contact_id", "line"
         )
     )
+    # Merged into another contact or erased since.
+    gone = job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=True).count()
     deleted: set[int] = set()
     kept_lines: list[int] = []
     for start in range(0, len(created), BATCH_SIZE):
@@ -467,7 +469,6 @@ def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
         removed, _ = _delete_each(Contact.objects.all(), sorted(untouched))
         deleted |= removed
         kept_lines += [line for pk, line in chunk if pk not in removed]
-    gone = job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=True).count()
     organization_ids = list(
         job.records.filter(action=ImportedRecord.Action.ORGANIZATION_CREATED, organization__isnull=False).values_list(
             "organization_id", flat=True

@@ -63,7 +63,7 @@ def test_linkedin_connections(alice, team) -> None:
     assert (lukas.organization.name, lukas.title) == ("Brandt & Söhne GmbH", "Geschäftsführer")
     assert methods_of(lukas, "email") == []
     jose = contact_named(team, "José García López")
-    assert (jose.first_name, jose.last_name, jose.title) == ("José", "García López", "VP Sales – EMEA")
+    assert (jose.first_name, jose.last_name, jose.title) == ("José", "García López", "VP Sales – EMEA")  # noqa: RUF001
     assert contact_named(team, "Mei Tanaka").title == "Founder, Creative Director"
     olu = contact_named(team, "Olu")
     assert (olu.first_name, olu.last_name, olu.organization) == ("Olu", "", None)
