@@ -53,10 +53,13 @@ class ContactsConfig(AppConfig):
         """Email into the timeline (contacts/email/): panel, navigation, demo thread, beat tasks."""
         import contacts.tasks_email  # noqa: F401 - registers the IMAP sync tasks with Celery
         from contacts.email.demo import load_demo_email
+        from contacts.email.ingest import EmailAuditAction
         from contacts.registry import ContactPanel, register_contact_panel
         from contacts.views.email import email_panel, handles_mail
+        from socialcrm.audit.registry import register_actions
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
+        register_actions(EmailAuditAction)
         register_contact_panel(ContactPanel("email", email_panel, order=30))
         register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
         # After the contacts' loader: the sample thread is logged on a demo contact.

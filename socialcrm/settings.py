@@ -185,6 +185,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Publishes tasks whose on-commit publish failed (broker down); see socialcrm/outbox.py.
     # Ticks expire before the next one, so they don't pile up while no worker is running.
     "relay-outbox": {"task": "socialcrm.tasks.relay_outbox", "schedule": 30.0, "options": {"expires": 25}},
+    # Queues one IMAP sync per connected mailbox (contacts/tasks_email.py); each sync claims its
+    # mailbox with a lease, so a slow one is never run twice at once.
+    "email-mailbox-sync": {"task": "contacts.tasks_email.sync_mailboxes", "schedule": 60.0, "options": {"expires": 55}},
     # Re-asks providers about contacts whose profiles are older than ENRICHMENT_REFRESH_DAYS (only
     # where the gate still allows enrichment) and deletes profiles past ENRICHMENT_PROFILE_MAX_AGE_DAYS.
     "enrichment-refresh": {
@@ -252,6 +255,22 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Social CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Email into the timeline (contacts/email/) -----------------------------------------------
+# Shared secret of the inbound-email relay: it signs each POST to the team dropbox webhook
+# (HMAC-SHA256 over "<timestamp>." + body). Empty: the webhook rejects everything.
+INBOUND_EMAIL_SECRET = env_str("INBOUND_EMAIL_SECRET")
+# Seconds a signed webhook request stays valid (and how long its signature is remembered, twice that).
+INBOUND_EMAIL_TOLERANCE = env_int("INBOUND_EMAIL_TOLERANCE", 300)
+# One message (webhook body, or one message of an upload) larger than this is refused (413) or reported.
+EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 10 * 1_048_576)
+# An uploaded .eml/.mbox file larger than this is refused.
+EMAIL_MAX_UPLOAD_BYTES = env_int("EMAIL_MAX_UPLOAD_BYTES", 50 * 1_048_576)
+# Key material for mailbox (IMAP) passwords at rest. When empty it is derived from SECRET_KEY,
+# and rotating SECRET_KEY would then make every stored password unreadable.
+EMAIL_ENCRYPTION_KEY = env_str("EMAIL_ENCRYPTION_KEY")
+EMAIL_IMAP_TIMEOUT = env_int("EMAIL_IMAP_TIMEOUT", 20)  # seconds, connect and each command
+EMAIL_IMAP_SYNC_MINUTES = env_int("EMAIL_IMAP_SYNC_MINUTES", 5)
 
 # --- Accounts (django-allauth) -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -40,6 +40,11 @@ HTML_MAX_CHARS = 400_000
 MAX_ATTACHMENTS = 50
 TRUNCATED_NOTE = "\n\n[… message cut: it was longer than {limit:,} characters]"
 
+# Defects that mean the message was cut off: logging half of it would mislead.
+_FATAL_DEFECTS = {
+    "CloseBoundaryNotFoundDefect": "it is cut off (a MIME part never ends)",
+    "StartBoundaryNotFoundDefect": "it is cut off (its MIME parts are missing)",
+}
 _MSG_ID = re.compile(r"<([^<>\s]{1,400})>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 
@@ -289,8 +294,10 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
         senders = _addresses("from", headers.get("from", "")) or _addresses("sender", headers.get("sender", ""))
         if not senders:
             raise BrokenMessage("no readable sender (From) address")
-        if any(type(defect).__name__ == "CloseBoundaryNotFoundDefect" for defect in _defects(message)):
-            raise BrokenMessage("it is cut off (a MIME part never ends)")
+        for defect in _defects(message):
+            reason = _FATAL_DEFECTS.get(type(defect).__name__)
+            if reason:
+                raise BrokenMessage(reason)
         text, html, attachments = _bodies(message)
     except BrokenMessage:
         raise

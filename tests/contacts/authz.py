@@ -6,7 +6,7 @@ from typing import Any
 
 from contacts.models import Activity
 from contacts.services.imports import import_preview
-from tests.authz import FORBIDDEN, LOGIN, NOT_FOUND, OK, REDIRECT, Access, public, roles, staff_only
+from tests.authz import FORBIDDEN, LOGIN, NOT_ALLOWED, NOT_FOUND, OK, REDIRECT, Access, public, roles, staff_only
 from tests.contacts.importing import fixture_bytes
 from tests.factories import ActivityFactory, ContactFactory, OrganizationFactory, ReminderFactory, SavedViewFactory
 
@@ -123,6 +123,50 @@ URLS: dict[str, Access] = {
         data={"awaiting_reply_days": "5"},
     ),
 }
+
+
+# --- Email into the timeline (contacts/views/email.py) ------------------------------------------
+
+
+def _email_kwargs(world: Any) -> dict[str, Any]:
+    activity = ActivityFactory(contact=_contact(world), kind=Activity.Kind.EMAIL, thread_key="root@x.example")
+    return {"pk": activity.pk}
+
+
+def _organization_upload_kwargs(world: Any) -> dict[str, Any]:
+    return {"organization_pk": OrganizationFactory(team=world.fixture("team")).pk}
+
+
+def _team_pk_kwargs(world: Any) -> dict[str, Any]:
+    return {"pk": world.fixture("team").pk}
+
+
+URLS.update(
+    {
+        # Uploads log mail: sales and managers; the DPO reads only.
+        "contacts:email_upload": _editors(),
+        "contacts:contact_email_upload": _editors(kwargs=_contact_kwargs),
+        "contacts:organization_email_upload": _editors(kwargs=_organization_upload_kwargs),
+        # The dropbox webhook is public but POST-only (a signed relay request; see test_email_views.py).
+        "contacts:inbound_email": roles(
+            NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, kwargs=lambda world: {"token": "x"}
+        ),
+        "contacts:thread": staff_only(kwargs=_email_kwargs),
+        "contacts:mailbox_settings": _editors(),
+        "contacts:mailbox_disconnect": roles(LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, method="post"),
+        # Only the team's managers (and admins) set its domains and dropbox; alice is not one: 404.
+        "contacts:team_mail_settings": roles(
+            LOGIN,
+            NOT_FOUND,
+            REDIRECT,
+            FORBIDDEN,
+            REDIRECT,
+            kwargs=_team_pk_kwargs,
+            method="post",
+            data={"own_domains": "ourco.example"},
+        ),
+    }
+)
 
 
 # --- Import, export, duplicates and merge (contacts/views/imports.py, contacts/views/dedupe.py) --

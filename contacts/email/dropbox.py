@@ -1,0 +1,82 @@
+"""The BCC/forward dropbox: each team's secret token and the inbound webhook's signature.
+
+An inbound-mail relay POSTs the raw RFC 822 message to ``/contacts/inbound/email/<token>/``
+with a header ``X-CRM-Signature: t=<unix time>,v1=<hex>``, where the hex is
+HMAC-SHA256(``INBOUND_EMAIL_SECRET``, ``"<t>." + body``). A request is accepted once: within
+``INBOUND_EMAIL_TOLERANCE`` seconds of its timestamp, and never again with the same
+signature (a replay cache in Django's cache, kept for twice the window).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from contacts.models import TeamSettings
+from socialcrm.models import Team
+
+SIGNATURE_HEADER = "X-CRM-Signature"
+_REPLAY_PREFIX = "inbound-email:sig:"
+
+
+class SignatureError(ValueError):
+    """The request is not signed by the relay, is too old, or was seen before."""
+
+
+class ReplayError(SignatureError):
+    """A correctly signed request seen before (within the replay window)."""
+
+
+def sign(body: bytes, timestamp: int, secret: str) -> str:
+    """The header value a relay sends (also what the tests sign with)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def _parse_header(header: str) -> tuple[int, list[str]]:
+    timestamp: int | None = None
+    signatures: list[str] = []
+    for item in header.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1" and value:
+            signatures.append(value)
+    if timestamp is None or not signatures:
+        raise SignatureError("missing or malformed signature header")
+    return timestamp, signatures
+
+
+def verify(body: bytes, header: str, *, now: float | None = None) -> str:
+    """Raise ``SignatureError`` unless ``header`` signs ``body`` recently; return the signature."""
+    secret = settings.INBOUND_EMAIL_SECRET
+    if not secret:
+        raise SignatureError("the inbound email webhook is not configured")
+    timestamp, signatures = _parse_header(header)
+    expected = sign(body, timestamp, secret).partition(",v1=")[2]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise SignatureError("bad signature")
+    if abs((time.time() if now is None else now) - timestamp) > settings.INBOUND_EMAIL_TOLERANCE:
+        raise SignatureError("stale timestamp")
+    return expected
+
+
+def claim_delivery(signature: str) -> None:
+    """Raise ``ReplayError`` if this signature was accepted before (within twice the window)."""
+    # cache.add is atomic (SET NX on Redis): of two identical requests only one gets through.
+    if not cache.add(_REPLAY_PREFIX + signature, 1, timeout=2 * settings.INBOUND_EMAIL_TOLERANCE):
+        raise ReplayError("this request was already delivered")
+
+
+def dropbox_team(token: str) -> Team | None:
+    """The team whose dropbox token is ``token`` (compared in the database, then in constant time)."""
+    if not token:
+        return None
+    row = TeamSettings.objects.filter(dropbox_token=token).select_related("team").first()
+    if row is None or not hmac.compare_digest(row.dropbox_token, token):
+        return None
+    return row.team

@@ -1,0 +1,67 @@
+"""Forms of the email pages: they parse and validate only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+
+from contacts.normalize import normalize_email
+
+
+class EmailUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Email file",
+        help_text="One message (.eml) or a whole mailbox (.mbox), as your mail program exports it.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".eml,.mbox,message/rfc822,application/mbox"}),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.EMAIL_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(f"This file is larger than {filesizeformat(limit)}; split the mailbox and try again.")
+        return upload
+
+
+class MailboxConnectionForm(forms.Form):
+    host = forms.CharField(max_length=253, help_text="Your provider's IMAP server, e.g. imap.example.com.")
+    port = forms.IntegerField(min_value=1, max_value=65535, initial=993)
+    use_ssl = forms.BooleanField(label="Use SSL/TLS", required=False, initial=True)
+    username = forms.CharField(max_length=320, help_text="Usually your email address.")
+    password = forms.CharField(
+        label="App password",
+        widget=forms.PasswordInput(render_value=False),
+        max_length=500,
+        help_text="An app password made for this CRM, not your main password. It is stored encrypted.",
+    )
+
+    def clean_host(self) -> str:
+        host: str = self.cleaned_data["host"].strip().lower()
+        if not host or any(char in host for char in " /:@"):
+            raise ValidationError("Enter a host name such as imap.example.com, without a scheme or port.")
+        return host
+
+
+class TeamMailSettingsForm(forms.Form):
+    own_domains = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Our email domains",
+        help_text="Mail from these domains is logged as outbound. Separate them with commas.",
+    )
+
+    def clean_own_domains(self) -> list[str]:
+        domains = []
+        for item in self.cleaned_data["own_domains"].replace("\n", ",").split(","):
+            domain = item.strip().lower().lstrip("@")
+            if not domain:
+                continue
+            try:
+                domains.append(normalize_email(f"postmaster@{domain}").partition("@")[2])
+            except ValidationError as exc:
+                raise ValidationError(f"{domain!r} is not a domain name.") from exc
+        return sorted(set(domains))

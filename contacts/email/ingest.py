@@ -1,0 +1,202 @@
+"""Recording parsed email on the timeline: matching, direction, dedupe, threading.
+
+One service, ``email_ingest``, for the three ways mail comes in (upload, the dropbox
+webhook, IMAP sync). Each message is matched on its From/To/Cc addresses against the email
+methods of the contacts in scope (never creating a contact), and recorded once per matched
+contact through ``activity_record`` with the Message-ID as external id, so the same mail
+forwarded by three teammates or synced twice is one entry per person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import QuerySet
+
+from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message
+from contacts.models import Activity, Contact, ContactMethod, TeamSettings
+from contacts.services.timeline import activity_record
+
+# Messages are matched and recorded this many at a time: one address query and one
+# dedupe query per chunk, one transaction per chunk.
+CHUNK = 500
+
+
+class EmailAuditAction(models.TextChoices):
+    """Audit actions of the email pipeline (registered in ContactsConfig.ready())."""
+
+    LOGGED = "email.logged", "Emails logged"
+
+
+class Source:
+    UPLOAD = "upload"
+    DROPBOX = "dropbox"
+    IMAP = "imap"
+
+
+@dataclass(frozen=True)
+class BrokenEntry:
+    index: int  # 1-based position in the file or batch
+    reason: str
+
+
+@dataclass
+class IngestResult:
+    """What happened to each message read: logged, already there, matched nobody, or broken."""
+
+    messages: int = 0
+    logged: int = 0  # added at least one timeline entry
+    already_logged: int = 0  # matched, and every entry existed already (same Message-ID)
+    unmatched: int = 0  # matched no contact: skipped, no contact created
+    entries_created: int = 0
+    broken: list[BrokenEntry] = field(default_factory=list)
+    contact_ids: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "messages": self.messages,
+            "logged": self.logged,
+            "already_logged": self.already_logged,
+            "unmatched": self.unmatched,
+            "entries_created": self.entries_created,
+            "broken": [{"index": entry.index, "reason": entry.reason} for entry in self.broken],
+        }
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
+
+
+@dataclass
+class _Matcher:
+    contacts: QuerySet[Contact]
+    own_addresses: frozenset[str]
+    team_domains: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def methods(self, addresses: set[str]) -> dict[str, list[Contact]]:
+        """Contacts in scope by normalized address (one per team at most: one email per team)."""
+        found: dict[str, list[Contact]] = {}
+        rows = (
+            ContactMethod.objects.filter(kind=ContactMethod.Kind.EMAIL, normalized__in=addresses)
+            .filter(contact__in=self.contacts)
+            .select_related("contact")
+            .order_by()
+        )
+        for method in rows:
+            found.setdefault(method.normalized, []).append(method.contact)
+        missing = {contact.team_id for contacts in found.values() for contact in contacts} - self.team_domains.keys()
+        if missing:
+            for team_id in missing:
+                self.team_domains[team_id] = frozenset()
+            settings_rows = TeamSettings.objects.filter(team_id__in=missing).values_list("team_id", "own_domains")
+            for team_id, domains in settings_rows:
+                self.team_domains[team_id] = frozenset(str(domain).lower() for domain in domains or [])
+        return found
+
+    def direction(self, message: ParsedEmail, contact: Contact, contact_addresses: set[str]) -> str:
+        """In when the person wrote it, out when we did (our address or domain), else none (they were copied)."""
+        sender = message.sender.email if message.sender else ""
+        if sender in contact_addresses:
+            return Activity.Direction.INBOUND
+        if sender in self.own_addresses or _domain(sender) in self.team_domains.get(contact.team_id, frozenset()):
+            return Activity.Direction.OUTBOUND
+        return Activity.Direction.NONE
+
+
+def _payload(message: ParsedEmail) -> dict[str, Any]:
+    return {
+        "from": message.sender.as_dict() if message.sender else {},
+        "to": [address.as_dict() for address in message.to],
+        "cc": [address.as_dict() for address in message.cc],
+        "in_reply_to": message.in_reply_to,
+        "attachments": message.attachments,
+    }
+
+
+def _parsed(raw_messages: Iterable[bytes], result: IngestResult, max_bytes: int | None) -> Iterator[ParsedEmail]:
+    for raw in raw_messages:
+        result.messages += 1
+        try:
+            yield parse_message(raw, max_bytes=max_bytes)
+        except BrokenMessage as exc:
+            result.broken.append(BrokenEntry(result.messages, str(exc)))
+
+
+def _record_chunk(
+    chunk: list[ParsedEmail], matcher: _Matcher, *, actor: Any, source: str, result: IngestResult
+) -> None:
+    by_address = matcher.methods({address.email for message in chunk for address in message.participants})
+    existing = set(
+        Activity.objects.filter(
+            kind=Activity.Kind.EMAIL,
+            contact_id__in={contact.pk for contacts in by_address.values() for contact in contacts},
+            external_id__in={message.message_id for message in chunk},
+        )
+        .order_by()
+        .values_list("contact_id", "external_id")
+    )
+    for message in chunk:
+        matched: dict[int, tuple[Contact, set[str]]] = {}
+        for address in message.participants:
+            for contact in by_address.get(address.email, ()):
+                matched.setdefault(contact.pk, (contact, set()))[1].add(address.email)
+        if not matched:
+            result.unmatched += 1
+            continue
+        created_any = False
+        for contact, addresses in matched.values():
+            result.contact_ids.add(contact.pk)
+            if (contact.pk, message.message_id) in existing:
+                continue
+            _, created = activity_record(
+                contact=contact,
+                kind=Activity.Kind.EMAIL,
+                actor=actor,
+                occurred_at=message.date,
+                direction=matcher.direction(message, contact, addresses),
+                subject=message.subject,
+                body=message.text,
+                body_html=message.html,
+                source=source,
+                external_id=message.message_id,
+                thread_key=message.thread_key,
+                payload=_payload(message),
+            )
+            existing.add((contact.pk, message.message_id))
+            created_any = created_any or created
+            result.entries_created += int(created)
+        if created_any:
+            result.logged += 1
+        else:
+            result.already_logged += 1
+
+
+def email_ingest(
+    *,
+    actor: Any,
+    source: str,
+    raw_messages: Iterable[bytes],
+    contacts: QuerySet[Contact],
+    own_addresses: Iterable[str] = (),
+    max_bytes: int | None = None,
+) -> IngestResult:
+    """Record ``raw_messages`` (RFC 822 bytes) on the timelines of the matching ``contacts``.
+
+    ``contacts`` is the scope: the acting user's visible contacts (or one contact, or an
+    organization's people) for uploads, the dropbox team's contacts, the mailbox owner's
+    visible contacts. ``own_addresses`` are the acting user's addresses: mail from them, or
+    from a domain in the contact's team settings (``TeamSettings.own_domains``), is
+    outbound. Messages matching nobody are counted and skipped; unreadable ones are
+    reported with their 1-based index. Re-running with the same messages adds nothing.
+    """
+    result = IngestResult()
+    matcher = _Matcher(contacts=contacts, own_addresses=frozenset(address.lower() for address in own_addresses))
+    parsed = _parsed(raw_messages, result, max_bytes)
+    while chunk := list(islice(parsed, CHUNK)):
+        with transaction.atomic():
+            _record_chunk(chunk, matcher, actor=actor, source=source, result=result)
+    return result

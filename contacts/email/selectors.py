@@ -1,0 +1,120 @@
+"""Reads of the email pages, scoped to the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+
+from contacts.models import Activity, Contact, MailboxConnection, TeamSettings
+from contacts.selectors import visible_contacts
+from socialcrm.models import Team
+
+PANEL_THREADS = 5
+# The panel groups the newest emails into threads; this many rows is plenty for five threads.
+PANEL_SCAN = 60
+
+
+def _label(address: Any) -> str:
+    if not isinstance(address, dict):
+        return ""
+    return str(address.get("name") or address.get("email") or "")
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """One message of a thread as the page shows it (the payload read defensively: older rows may lack keys)."""
+
+    activity: Activity
+    sender_name: str
+    sender_email: str
+    to: list[str]
+    cc: list[str]
+    attachments: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, activity: Activity) -> ThreadMessage:
+        payload = activity.payload if isinstance(activity.payload, dict) else {}
+        sender = payload.get("from") if isinstance(payload.get("from"), dict) else {}
+        return cls(
+            activity=activity,
+            sender_name=str(sender.get("name") or ""),
+            sender_email=str(sender.get("email") or ""),
+            to=[label for label in map(_label, payload.get("to") or []) if label],
+            cc=[label for label in map(_label, payload.get("cc") or []) if label],
+            attachments=[item for item in payload.get("attachments") or [] if isinstance(item, dict)],
+        )
+
+
+def email_thread(*, user: Any, activity: Activity) -> list[ThreadMessage]:
+    """The emails of ``activity``'s thread on the same contact, oldest first (``activity`` alone if unthreaded).
+
+    ``activity`` must come from an access function (``activity_get``): its contact is visible.
+    """
+    if activity.kind != Activity.Kind.EMAIL or not activity.thread_key:
+        return [ThreadMessage.of(activity)]
+    rows = (
+        Activity.objects.filter(
+            contact__in=visible_contacts(user).filter(pk=activity.contact_id),
+            kind=Activity.Kind.EMAIL,
+            thread_key=activity.thread_key,
+        )
+        .select_related("actor")
+        .order_by("occurred_at", "id")
+    )
+    return [ThreadMessage.of(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ThreadSummary:
+    activity_id: int  # the newest message of the thread (the thread page's address)
+    subject: str
+    last_at: datetime
+    messages: int
+
+
+def recent_threads(*, contact: Contact) -> list[ThreadSummary]:
+    """The contact's newest email threads (one query), for the contact page's email panel."""
+    rows = (
+        Activity.objects.filter(contact=contact, kind=Activity.Kind.EMAIL)
+        .order_by("-occurred_at", "-id")
+        .values_list("pk", "thread_key", "subject", "occurred_at")[:PANEL_SCAN]
+    )
+    threads: dict[str, list[tuple[int, str, datetime]]] = {}
+    for pk, thread_key, subject, occurred_at in rows:
+        threads.setdefault(thread_key or f"single:{pk}", []).append((pk, subject, occurred_at))
+    return [
+        ThreadSummary(activity_id=items[0][0], subject=items[-1][1], last_at=items[0][2], messages=len(items))
+        for items in list(threads.values())[:PANEL_THREADS]
+    ]
+
+
+def mailbox_of(user: Any) -> MailboxConnection | None:
+    return MailboxConnection.objects.filter(user=user).first()
+
+
+@dataclass(frozen=True)
+class TeamMail:
+    team: Team
+    settings: TeamSettings | None
+    can_manage: bool
+
+
+def teams_mail_settings(*, user: Any) -> list[TeamMail]:
+    """The user's own teams with their email settings; ``can_manage`` for the teams they manage."""
+    teams = list(Team.objects.filter(Q(members=user) | Q(managers=user)).distinct().order_by("name", "id"))
+    by_team = {row.team_id: row for row in TeamSettings.objects.filter(team__in=teams)}
+    managed = set(Team.objects.filter(managers=user).values_list("pk", flat=True))
+    return [TeamMail(team, by_team.get(team.pk), user.is_superuser or team.pk in managed) for team in teams]
+
+
+def managed_team_get(*, user: Any, pk: int) -> Team:
+    """Team ``pk`` if ``user`` manages it (or is an admin); Http404 otherwise."""
+    teams = Team.objects.all() if user.is_superuser else Team.objects.filter(managers=user)
+    team = teams.filter(pk=pk).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
