@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from consent.models import ConsentEvent, PrivacyPreference, Purpose
+from consent.services import consent_record
+from contacts.models import ContactMethod
+from socialcrm.models import Team, User
 from tests.enrichment.conftest import FIXTURES
+from tests.factories import ContactFactory, ContactMethodFactory
 
 
 def run(*args: str) -> dict[str, object]:
@@ -65,3 +70,40 @@ def test_refuses_a_page_larger_than_the_provider_would_read(tmp_path: Path, sett
 def test_reports_an_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="cannot read"):
         call_command("enrich", "--html", str(tmp_path / "missing.html"), "--url", "https://ada.example/")
+
+
+@pytest.mark.django_db
+def test_dry_run_shows_what_would_be_looked_up_and_the_gate_s_answer(
+    monkeypatch: pytest.MonkeyPatch, team: Team, alice: User
+) -> None:
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the command tried to open a connection")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    contact = ContactFactory(team=team, email="ada@ada.example")
+    ContactMethodFactory(contact=contact, kind=ContactMethod.Kind.HANDLE, value="github:adaexample")
+    PrivacyPreference.objects.create(contact=contact, unlinked_networks=["gravatar"])
+
+    planned = run(str(contact.pk), "--dry-run")
+
+    assert planned["gate"] == {"allowed": True, "reason": "Legitimate interests; the person has not objected."}
+    assert planned["subject"] == {"emails": ["ada@ada.example"], "websites": [], "handles": ["github:adaexample"]}
+    assert planned["would_ask"] == ["github", "fediverse", "bluesky", "website", "company"]
+    assert planned["skipped"] == {"gravatar": "the person asked for this network not to be linked"}
+
+    consent_record(
+        actor=alice,
+        contact=contact,
+        purpose=Purpose.objects.get(code="enrichment"),
+        action=ConsentEvent.Action.OBJECT,
+        source=ConsentEvent.Source.EMAIL,
+        evidence="No lookups, please.",
+    )
+    planned = run(str(contact.pk), "--dry-run")
+    assert (planned["gate"]["allowed"], planned["would_ask"]) == (False, [])
+
+
+@pytest.mark.django_db
+def test_a_contact_without_dry_run_is_refused(team: Team) -> None:
+    with pytest.raises(CommandError, match="--dry-run"):
+        call_command("enrich", str(ContactFactory(team=team).pk))

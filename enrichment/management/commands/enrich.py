@@ -1,7 +1,9 @@
-"""``manage.py enrich --html FILE --url URL``: what the website provider reads from a saved page.
+"""What enrichment would do, for admins, without any network access.
 
-Runs the provider's own parser on a local file, so an admin can see why a site yields what
-it yields, with no network access at all.
+- ``manage.py enrich --html FILE --url URL``: the website provider's own parser on a saved
+  page, so an admin can see why a site yields what it yields;
+- ``manage.py enrich CONTACT_ID --dry-run``: which providers would be asked about a contact
+  (and with what), which would be skipped and why, and whether the gate allows it now.
 """
 
 from __future__ import annotations
@@ -14,21 +16,56 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from contacts.models import Contact
+from contacts.registry import gate_allows
+from enrichment import pipeline
 from enrichment.http import Fetched
 from enrichment.providers.website import parse_site
 from enrichment.sanitize import safe_url
 
 
 class Command(BaseCommand):
-    help = "Parse a saved web page exactly as the website provider would and print its findings as JSON."
+    help = (
+        "Parse a saved web page exactly as the website provider would (--html FILE --url URL), or show "
+        "what a contact's enrichment would look up (CONTACT_ID --dry-run); prints JSON, never goes online."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--html", required=True, type=Path, help="a saved HTML page")
-        parser.add_argument("--url", required=True, help="the URL the page was fetched from (resolves its links)")
+        parser.add_argument("contact_id", nargs="?", type=int, help="a contact to plan a lookup for (with --dry-run)")
+        parser.add_argument("--dry-run", action="store_true", help="only show what would be looked up (required)")
+        parser.add_argument("--html", type=Path, help="a saved HTML page")
+        parser.add_argument("--url", help="the URL the page was fetched from (resolves its links)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        found = self.parse_saved_page(options["html"], options["url"])
+        if options["contact_id"] is not None:
+            if not options["dry_run"]:
+                raise CommandError("Only --dry-run is supported for a contact; the lookup itself runs on a worker.")
+            found = self.plan_lookup(options["contact_id"])
+        elif options["html"] and options["url"]:
+            found = self.parse_saved_page(options["html"], options["url"])
+        else:
+            raise CommandError("Give --html FILE --url URL, or CONTACT_ID --dry-run.")
         self.stdout.write(json.dumps(found, indent=2, ensure_ascii=False))
+
+    def plan_lookup(self, contact_id: int) -> dict[str, Any]:
+        contact = Contact.objects.filter(pk=contact_id).first()
+        if contact is None:
+            raise CommandError(f"No contact {contact_id}.")
+        decision = gate_allows(contact, "enrichment")
+        subject = pipeline.subject_for(contact)
+        plan = pipeline.plan(contact, subject)
+        return {
+            "contact": contact.pk,
+            "gate": {"allowed": decision.allowed, "reason": decision.reason},
+            "suppressed": pipeline.is_suppressed(subject),
+            "subject": {
+                "emails": list(subject.emails),
+                "websites": list(subject.websites),
+                "handles": [handle.value for handle in subject.handles],
+            },
+            "would_ask": [provider.name for provider in plan.ask] if decision.allowed else [],
+            "skipped": plan.skipped,
+        }
 
     def parse_saved_page(self, path: Path, url: str) -> dict[str, Any]:
         if not safe_url(url):
