@@ -29,6 +29,8 @@ class MergeForm(forms.Form):
                 label=label,
                 choices=[(SURVIVOR, mine or "(empty)"), (MERGED, theirs or "(empty)")],
                 widget=forms.RadioSelect,
+                # Not chosen: the survivor's value.
+                required=False,
                 # The filled-in value by default.
                 initial=MERGED if not mine else SURVIVOR,
             )

@@ -79,6 +79,9 @@ def _repoint_related(survivor: Contact, merged: Contact) -> None:
     for relation in Contact._meta.get_fields(include_hidden=True):
         if not relation.auto_created or relation.concrete or relation.related_model in skip:
             continue
+        # The hidden foreign key of an automatic many-to-many table: moved with the relation below.
+        if relation.related_model._meta.auto_created:
+            continue
         if relation.many_to_many:
             accessor = relation.get_accessor_name()  # type: ignore[union-attr]
             getattr(survivor, accessor).add(*getattr(merged, accessor).all())
@@ -87,6 +90,8 @@ def _repoint_related(survivor: Contact, merged: Contact) -> None:
         field_name = relation.field.name  # type: ignore[union-attr]
         # The default manager: an app's own guards (an append-only ledger) apply.
         rows = model._default_manager.filter(**{field_name: merged})
+        if not rows.exists():
+            continue
         try:
             with transaction.atomic():
                 rows.update(**{field_name: survivor})

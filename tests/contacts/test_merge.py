@@ -1,0 +1,159 @@
+"""Merging two contacts: everything attached is kept, the choice of values applies, old ids redirect."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from contacts.models import Activity, Contact, ContactRedirect, Reminder
+from contacts.registry import MergeHook, _merge_hooks, register_merge_hook
+from contacts.services.merge import MergeError, contact_merge
+from socialcrm.audit.models import AuditEvent
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    ContactMethodFactory,
+    OrganizationFactory,
+    ReminderFactory,
+    TagFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pair(team, alice):
+    """Two records of one person: "Jon Smith" (older, fuller) and "John Smith" (newer)."""
+    northwind = OrganizationFactory(team=team, name="Northwind Traders")
+    jon = ContactFactory(team=team, first_name="Jon", last_name="Smith", organization=northwind, title="", owner=alice)
+    john = ContactFactory(team=team, first_name="John", last_name="Smith", organization=None, title="CFO", notes="VIP")
+    ContactMethodFactory(contact=jon, kind="email", value="jon@northwind.example", is_primary=True)
+    ContactMethodFactory(contact=john, kind="email", value="john.smith@mail.example", is_primary=True)
+    ContactMethodFactory(contact=john, kind="phone", value="+44 20 7946 0001", normalized="+442079460001")
+    jon.tags.add(TagFactory(team=team, name="customer"))
+    john.tags.add(TagFactory(team=team, name="vip"), TagFactory(team=team, name="customer"))
+    ActivityFactory(contact=jon, kind=Activity.Kind.CALL, subject="Call with Jon")
+    ActivityFactory(contact=john, kind=Activity.Kind.NOTE, subject="Note on John")
+    # The same email logged on both (one Message-ID): kept once.
+    ActivityFactory(contact=jon, kind=Activity.Kind.EMAIL, external_id="<m1@x>", subject="Hello")
+    ActivityFactory(contact=john, kind=Activity.Kind.EMAIL, external_id="<m1@x>", subject="Hello")
+    ActivityFactory(contact=john, kind=Activity.Kind.EMAIL, external_id="<m2@x>", subject="Follow-up")
+    ReminderFactory(contact=john, assignee=alice, note="Send the offer")
+    return jon, john
+
+
+def test_merge_keeps_everything_of_both(pair, alice) -> None:
+    jon, john = pair
+    john_pk = john.pk
+
+    survivor = contact_merge(
+        actor=alice,
+        survivor=jon,
+        merged=john,
+        choices={"first_name": "merged", "display_name": "merged", "title": "merged"},
+    )
+
+    survivor.refresh_from_db()
+    assert not Contact.objects.filter(pk=john_pk).exists()
+    # Picked from John; Jon's organization kept (John had none); John's notes, as not picked, dropped.
+    assert (survivor.display_name, survivor.first_name, survivor.title) == ("John Smith", "John", "CFO")
+    assert survivor.organization.name == "Northwind Traders"
+    assert survivor.notes == jon.notes
+    methods = sorted(survivor.methods.values_list("kind", "normalized", "is_primary"))
+    assert methods == [
+        ("email", "john.smith@mail.example", False),
+        ("email", "jon@northwind.example", True),
+        ("phone", "+442079460001", False),
+    ]
+    assert sorted(survivor.tags.values_list("name", flat=True)) == ["customer", "vip"]
+    subjects = sorted(survivor.activities.exclude(kind=Activity.Kind.MERGED).values_list("subject", flat=True))
+    assert subjects == ["Call with Jon", "Follow-up", "Hello", "Note on John"]
+    assert list(Reminder.objects.values_list("contact_id", "note")) == [(jon.pk, "Send the offer")]
+    merged_entry = survivor.activities.get(kind=Activity.Kind.MERGED)
+    assert merged_entry.subject == "Merged with John Smith"
+    assert merged_entry.payload["merged_contact_id"] == john_pk
+    assert merged_entry.actor == alice
+    assert ContactRedirect.objects.get(old_id=john_pk).contact == survivor
+    event = AuditEvent.objects.get(action="contacts.merged")
+    assert (event.actor_id, event.object_id) == (alice.pk, str(jon.pk))
+
+
+def test_merge_screen_picks_values_side_by_side(pair, alice, client_for) -> None:
+    jon, john = pair
+    client = client_for(alice)
+    url = reverse("contacts:merge", kwargs={"pk": jon.pk, "other": john.pk})
+
+    page = client.get(url).content.decode()
+    response = client.post(url, {"display_name": "survivor", "first_name": "survivor", "title": "merged"})
+
+    assert "Jon Smith" in page and "John Smith" in page
+    assert 'value="merged"' in page
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contacts:detail", kwargs={"pk": jon.pk})
+    jon.refresh_from_db()
+    assert (jon.display_name, jon.title) == ("Jon Smith", "CFO")
+
+
+def test_a_merged_contacts_page_redirects_to_the_survivor(pair, alice, charlie, client_for) -> None:
+    jon, john = pair
+    contact_merge(actor=alice, survivor=jon, merged=john, choices={})
+    old = reverse("contacts:detail", kwargs={"pk": john.pk})
+
+    response = client_for(alice).get(old)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("contacts:detail", kwargs={"pk": jon.pk})
+    # Someone who may not see the survivor gets the plain 404.
+    assert client_for(charlie).get(old).status_code == 404
+
+
+def test_redirects_follow_a_chain_of_merges(team, alice, client_for) -> None:
+    first, second, third = (ContactFactory(team=team) for _ in range(3))
+    contact_merge(actor=alice, survivor=second, merged=first, choices={})
+    contact_merge(actor=alice, survivor=third, merged=second, choices={})
+
+    response = client_for(alice).get(reverse("contacts:detail", kwargs={"pk": first.pk}))
+
+    assert response["Location"] == reverse("contacts:detail", kwargs={"pk": third.pk})
+
+
+def test_contacts_of_different_teams_are_not_merged(team, other_team, admin) -> None:
+    ours, theirs = ContactFactory(team=team), ContactFactory(team=other_team)
+
+    with pytest.raises(MergeError, match="same team"):
+        contact_merge(actor=admin, survivor=ours, merged=theirs, choices={})
+    with pytest.raises(MergeError, match="two different"):
+        contact_merge(actor=admin, survivor=ours, merged=ours, choices={})
+    assert Contact.objects.count() == 2
+
+
+def test_a_registered_merge_hook_handles_its_models(pair, alice) -> None:
+    jon, john = pair
+    calls = []
+    register_merge_hook(MergeHook("test", (Reminder,), lambda survivor, merged: calls.append((survivor.pk, merged.pk))))
+    try:
+        contact_merge(actor=alice, survivor=jon, merged=john, choices={})
+    finally:
+        _merge_hooks.pop("test")
+
+    assert calls == [(jon.pk, john.pk)]
+    # The hook owns reminders: the generic re-pointing left them (and the delete cascaded).
+    assert not Reminder.objects.exists()
+
+
+def test_charlie_cannot_merge_alices_contacts(pair, charlie, client_for) -> None:
+    jon, john = pair
+    url = reverse("contacts:merge", kwargs={"pk": jon.pk, "other": john.pk})
+
+    assert client_for(charlie).get(url).status_code == 404
+    assert client_for(charlie).post(url, {}).status_code == 404
+    assert Contact.objects.filter(pk=john.pk).exists()
+
+
+def test_the_dpo_cannot_merge(pair, dpo, client_for) -> None:
+    jon, john = pair
+
+    response = client_for(dpo).post(reverse("contacts:merge", kwargs={"pk": jon.pk, "other": john.pk}), {})
+
+    assert response.status_code == 403
+    assert Contact.objects.filter(pk=john.pk).exists()
