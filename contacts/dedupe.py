@@ -49,7 +49,7 @@ def _pairs_sharing(rows: list[tuple[Any, int]]) -> set[Pair]:
     groups: dict[Any, set[int]] = defaultdict(set)
     for key, contact_id in rows:
         groups[key].add(contact_id)
-    pairs = set()
+    pairs: set[Pair] = set()
     for ids in groups.values():
         ordered = sorted(ids)
         pairs.update(_pair(a, b) for index, a in enumerate(ordered) for b in ordered[index + 1 :])

@@ -150,7 +150,8 @@ def _fold(line: str) -> str:
     data = line.encode()
     if len(data) <= 75:
         return line + "\r\n"
-    parts, current, size = [], "", 0
+    parts: list[str] = []
+    current, size = "", 0
     for char in line:
         width = len(char.encode())
         if size + width > (75 if not parts else 74):

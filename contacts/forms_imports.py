@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -20,7 +20,8 @@ class ImportUploadForm(forms.Form):
     def __init__(self, *args: Any, teams: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.teams = {team.pk: team for team in teams}
-        self.fields["team"].choices = [(team.pk, team.name) for team in teams]
+        team_field = cast(forms.TypedChoiceField, self.fields["team"])
+        team_field.choices = [(team.pk, team.name) for team in teams]
         if len(teams) == 1:
             self.fields["team"].initial = teams[0].pk
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import vobject
+import vobject  # type: ignore[import-untyped]  # no stubs published
 
 from contacts.importing.detect import GENERIC, GOOGLE, LINKEDIN, OUTLOOK, VCARD, Detected
 

@@ -79,6 +79,13 @@ class PlannedRow:
         return ACTION_LABELS[self.action]
 
     @property
+    def contact_pk(self) -> int:
+        """The contact the row created or updated (once written)."""
+        if self.existing_id is None:
+            raise ValueError(f"Line {self.line} has no contact yet.")
+        return self.existing_id
+
+    @property
     def emails(self) -> list[str]:
         return [method.normalized for method in self.methods if method.kind == Kind.EMAIL]
 

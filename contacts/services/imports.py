@@ -290,7 +290,7 @@ class _Writer:
                 has_primary.add(method.kind)
                 methods.append(
                     ContactMethod(
-                        contact_id=planned.existing_id,
+                        contact_id=planned.contact_pk,
                         team_id=self.team_id,
                         kind=method.kind,
                         value=method.value,
@@ -302,7 +302,7 @@ class _Writer:
         ContactMethod.objects.bulk_create(methods)
         Contact.tags.through.objects.bulk_create(
             [
-                Contact.tags.through(contact_id=planned.existing_id, tag_id=self.tags[tag])
+                Contact.tags.through(contact_id=planned.contact_pk, tag_id=self.tags[tag])
                 for planned in people
                 for tag in planned.tags
             ],
@@ -312,7 +312,7 @@ class _Writer:
         Activity.objects.bulk_create(
             [
                 Activity(
-                    contact_id=planned.existing_id,
+                    contact_id=planned.contact_pk,
                     occurred_at=now,
                     kind=Activity.Kind.SYSTEM,
                     actor=self.actor,
@@ -347,14 +347,14 @@ class _Writer:
             if organization:
                 changes["organization_id"] = self.organizations[organization.casefold()]
             if "notes" in changes:
-                existing = Contact.objects.filter(pk=planned.existing_id).values_list("notes", flat=True).first() or ""
+                existing = Contact.objects.filter(pk=planned.contact_pk).values_list("notes", flat=True).first() or ""
                 changes["notes"] = "\n\n".join(part for part in (existing, changes["notes"]) if part)
             if changes:
-                Contact.objects.filter(pk=planned.existing_id).update(**changes, updated_at=timezone.now())
+                Contact.objects.filter(pk=planned.contact_pk).update(**changes, updated_at=timezone.now())
             records.append(
                 ImportedRecord(
                     job=self.job,
-                    contact_id=planned.existing_id,
+                    contact_id=planned.contact_pk,
                     action=ImportedRecord.Action.UPDATED,
                     line=planned.line,
                 )

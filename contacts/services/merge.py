@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import ProtectedError
+from django.db.models import ForeignObjectRel, ProtectedError
 
 from contacts.models import Activity, Contact, ContactMethod, ContactRedirect, ImportedRecord
 from contacts.registry import merge_hooks
@@ -77,17 +77,18 @@ def _repoint_related(survivor: Contact, merged: Contact) -> None:
     """Every other row pointing at ``merged`` now points at ``survivor``."""
     skip = _HANDLED | _hooked_models()
     for relation in Contact._meta.get_fields(include_hidden=True):
-        if not relation.auto_created or relation.concrete or relation.related_model in skip:
-            continue
-        # The hidden foreign key of an automatic many-to-many table: moved with the relation below.
-        if relation.related_model._meta.auto_created:
-            continue
-        if relation.many_to_many:
-            accessor = relation.get_accessor_name()  # type: ignore[union-attr]
-            getattr(survivor, accessor).add(*getattr(merged, accessor).all())
+        if not isinstance(relation, ForeignObjectRel):
             continue
         model = relation.related_model
-        field_name = relation.field.name  # type: ignore[union-attr]
+        # The hidden foreign key of an automatic many-to-many table: moved with the relation below.
+        if model is None or model in skip or model._meta.auto_created:
+            continue
+        if relation.many_to_many:
+            accessor = relation.get_accessor_name()
+            if accessor:
+                getattr(survivor, accessor).add(*getattr(merged, accessor).all())
+            continue
+        field_name = relation.field.name
         # The default manager: an app's own guards (an append-only ledger) apply.
         rows = model._default_manager.filter(**{field_name: merged})
         if not rows.exists():
@@ -105,7 +106,8 @@ def _repoint_related(survivor: Contact, merged: Contact) -> None:
 def _pick(survivor: Contact, merged: Contact, choices: Mapping[str, str]) -> None:
     for name in MERGE_FIELDS:
         if choices.get(name) == MERGED:
-            attname = Contact._meta.get_field(name).attname
+            field = Contact._meta.get_field(name)
+            attname = field.attname if isinstance(field, models.Field) else name
             setattr(survivor, attname, getattr(merged, attname))
     if not survivor.display_name.strip():
         survivor.display_name = (
