@@ -46,7 +46,7 @@ def load_demo_reminders(context: DemoContext) -> None:
     reminders: list[Reminder] = []
 
     def add(
-        contact: Contact, assignee: object, due_in: timedelta, status: str = Reminder.Status.OPEN, **extra: Any
+        contact: Contact, assignee: Any, due_in: timedelta, status: str = Reminder.Status.OPEN, **extra: Any
     ) -> None:
         due_at = now + due_in
         closed = status in (Reminder.Status.DONE, Reminder.Status.CANCELLED)
