@@ -58,15 +58,24 @@ def event_spec(*, actor: Any, action: str, object_type: str = "", object_id: str
     return EventSpec(actor_id, action, object_type, _object_id(object_id) if object_type else "")
 
 
-def _lock_chain() -> None:
-    # Two transactions appending at once would both read the same last hash and fork the
-    # chain. On PostgreSQL a transaction-level advisory lock serializes appends until commit
-    # without writing anything (a "chain head" row updated under SELECT ... FOR UPDATE would
-    # be a second write per event). SQLite serializes writing transactions by itself (the
-    # settings open them IMMEDIATE). The unique prev_hash constraint catches a fork anywhere.
+def _chain_head() -> str:
+    """The last event's hash, read so that no other append can slip in before ours.
+
+    Two transactions appending at once would both read the same last hash and fork the
+    chain. On PostgreSQL a transaction-level advisory lock serializes appends until commit
+    without writing anything (a "chain head" row updated under SELECT ... FOR UPDATE would
+    be a second write per event); ``audit_chain_head`` (migration 0003) takes the lock and
+    reads the head in one statement, with a snapshot taken after the lock is granted.
+    SQLite serializes writing transactions by itself (the settings open them IMMEDIATE).
+    The unique prev_hash constraint catches a fork anywhere.
+    """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute("SELECT audit_chain_head(%s)", [CHAIN_LOCK_KEY])
+            head = cursor.fetchone()[0]
+    else:
+        head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    return head or GENESIS_HASH
 
 
 # No savepoint inside a caller's transaction: it would cost two more statements per event,
@@ -82,8 +91,7 @@ def audit_record_many(specs: Sequence[EventSpec], *, request: HttpRequest | None
         return []
     request = request or current_request()
     request_id = getattr(request, "request_id", None)
-    _lock_chain()
-    prev_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS_HASH
+    prev_hash = _chain_head()
     # Taken under the lock, so the chain's order (by id) is also the order in time.
     now = timezone.now()
     events = []
@@ -118,7 +126,7 @@ def audit_record(
     personal data value (ValueError otherwise). The request id comes from ``request``, or
     from the request being handled when none is given.
 
-    Costs one INSERT, a SELECT of the last hash and, on PostgreSQL, the advisory lock.
+    Costs two statements: the chain's head (with the advisory lock on PostgreSQL) and one INSERT.
     """
     spec = event_spec(actor=actor, action=action, object_type=object_type, object_id=object_id)
     return audit_record_many([spec], request=request)[0]
