@@ -6,15 +6,22 @@ from typing import Any
 
 from django import forms
 
+from consent.gate import active_purposes
 from consent.models import Analytics, BusinessFunction, ConsentEvent, LawfulBasis, Network, PrivacyPreference, Purpose
 from contacts.registry import WITHHOLDABLE_ATTRIBUTES
+
+
+def _active_purpose_choices() -> list[tuple[str, str]]:
+    # From the gate's in-process purpose cache: rendering the form (on every contact page)
+    # costs no query; clean_purpose reads the chosen one.
+    return [("", "Choose a purpose"), *((str(info.id), info.name) for info in active_purposes())]
 
 
 class ConsentRecordForm(forms.Form):
     """Staff record what a person said. Nothing is pre-selected: every answer is chosen,
     and withdrawing takes exactly the same steps as granting."""
 
-    purpose = forms.ModelChoiceField(queryset=Purpose.objects.filter(active=True), empty_label="Choose a purpose")
+    purpose = forms.ChoiceField(choices=_active_purpose_choices)
     action = forms.ChoiceField(choices=ConsentEvent.Action.choices, widget=forms.RadioSelect, label="What happened")
     source = forms.ChoiceField(
         choices=[("", "Choose how"), *ConsentEvent.Source.choices], label="How the person told us"
@@ -28,6 +35,12 @@ class ConsentRecordForm(forms.Form):
         max_length=64, required=False, label="Privacy notice version shown", help_text="e.g. 2026-01"
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_purpose(self) -> Purpose:
+        purpose = Purpose.objects.filter(pk=self.cleaned_data["purpose"], active=True).first()
+        if purpose is None:
+            raise forms.ValidationError("This purpose is no longer in use; choose another.")
+        return purpose
 
 
 class PrivacyPreferenceForm(forms.Form):

@@ -18,8 +18,9 @@ moment it processes. The rules, in order (the first that applies decides):
 9. otherwise (legitimate interests, contract, ...): yes, on that basis.
 
 Cost: one indexed query per call (the contact joined with its state row for the purpose
-and its preference row, plus an EXISTS on the objection index for rules 4), and one per
-chunk of contacts for ``decisions_for``. Purposes are cached in-process for
+and its preference row, plus an EXISTS on the objection index for rules 4), one per
+chunk of contacts for ``decisions_for``, and one for every purpose of one contact
+(``decisions_for_contact``, none when given a ``read_snapshot``). Purposes are cached in-process for
 ``PURPOSE_CACHE_SECONDS`` (and dropped at once in the process that edits one).
 """
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from django.db.models import Exists, FilteredRelation, OuterRef, Q, Value
 
-from consent.models import ConsentState, LawfulBasis, Purpose
+from consent.models import ConsentState, LawfulBasis, PrivacyPreference, Purpose
 from contacts.models import Contact
 from contacts.registry import note_gate_consulted
 
@@ -54,6 +55,7 @@ class PurposeInfo:
     id: int
     code: str
     name: str
+    description: str
     lawful_basis: str
     business_function: str
     analytics: str
@@ -84,6 +86,11 @@ def purposes() -> dict[str, PurposeInfo]:
         _cache.update(loaded)
         _cache_loaded_at = time.monotonic()
     return _cache
+
+
+def active_purposes() -> list[PurposeInfo]:
+    """The purposes in use, by name (what staff may record and the consent panel lists)."""
+    return sorted((info for info in purposes().values() if info.active), key=lambda info: info.name)
 
 
 def purpose_info(code: str) -> PurposeInfo:
@@ -160,12 +167,52 @@ def _decide(purpose: PurposeInfo, row: dict[str, Any] | None) -> Decision:
     return Decision(True, purpose.lawful_basis, f"{label}; the person has not objected.")
 
 
-def decisions_for_contact(contact: Contact) -> dict[str, Decision]:
-    """Every purpose's decision for one contact (the consent panel): two queries in all."""
-    from consent.models import PrivacyPreference
+@dataclass(frozen=True)
+class ConsentSnapshot:
+    """One contact's privacy preferences (None: no row, the defaults) and states by purpose id."""
 
-    states = {state.purpose_id: state for state in ConsentState.objects.filter(contact=contact)}
-    preference = PrivacyPreference.objects.filter(contact=contact).first()
+    preference: PrivacyPreference | None
+    states: dict[int, ConsentState]
+
+
+def read_snapshots(contacts: Iterable[Contact | int]) -> dict[int, ConsentSnapshot]:
+    """The contacts' preference rows and every state row, in one query.
+
+    The contacts LEFT JOINed to both: one row per state (at most one per purpose), each
+    carrying the preference's columns, or a single row for a contact with no state.
+    """
+    ids = [contact if isinstance(contact, int) else contact.pk for contact in contacts]
+    preference_fields = [field.attname for field in PrivacyPreference._meta.concrete_fields]
+    state_fields = [field.attname for field in ConsentState._meta.concrete_fields]
+    columns = ["pk", *(f"privacy_preference__{name}" for name in preference_fields)]
+    columns += [f"consent_states__{name}" for name in state_fields]
+    rows = Contact.objects.filter(pk__in=ids).order_by().values_list(*columns)
+    preferences: dict[int, PrivacyPreference] = {}
+    states: dict[int, dict[int, ConsentState]] = {pk: {} for pk in ids}
+    split = 1 + len(preference_fields)
+    for row in rows:
+        pk = row[0]
+        if pk not in preferences and row[1] is not None:
+            preferences[pk] = PrivacyPreference.from_db(rows.db, preference_fields, row[1:split])
+        if row[split] is not None:
+            state = ConsentState.from_db(rows.db, state_fields, row[split:])
+            states[pk][state.purpose_id] = state
+    return {pk: ConsentSnapshot(preferences.get(pk), states[pk]) for pk in ids}
+
+
+def read_snapshot(contact: Contact | int) -> ConsentSnapshot:
+    """``read_snapshots`` for one contact."""
+    contact_id = contact if isinstance(contact, int) else contact.pk
+    return read_snapshots([contact_id])[contact_id]
+
+
+def decisions_for_contact(contact: Contact, snapshot: ConsentSnapshot | None = None) -> dict[str, Decision]:
+    """Every purpose's decision for one contact (the consent panel): one query at most.
+
+    ``snapshot`` (from ``read_snapshot``) saves the query when the caller already has it.
+    """
+    snapshot = snapshot or read_snapshot(contact)
+    states, preference = snapshot.states, snapshot.preference
     catalogue = purposes()
     blockers = {info.id for info in catalogue.values() if info.is_direct_marketing}
     objected_to_marketing = any(state.objected for pk, state in states.items() if pk in blockers)

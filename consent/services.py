@@ -23,6 +23,7 @@ from consent.models import (
     Purpose,
     Suppression,
 )
+from consent.selectors import forget_consent_snapshot
 from consent.suppression import identifier_digest, normalized_email, suppressed_among
 from contacts.models import Activity, Contact, ContactMethod
 from contacts.registry import WITHHOLDABLE_ATTRIBUTES
@@ -104,6 +105,7 @@ def consent_record(
         recorded_by=actor,
         occurred_at=occurred_at or timezone.now(),
     )
+    forget_consent_snapshot(contact)
     state = ConsentState.objects.select_for_update().filter(contact=contact, purpose=purpose).first()
     if state is None:
         state = ConsentState(contact=contact, purpose=purpose, lawful_basis=purpose.lawful_basis)
@@ -149,6 +151,7 @@ def preference_update(
     """Replace the contact's privacy preferences; writes a timeline and an audit row."""
     if identify_by == PrivacyPreference.IdentifyBy.PSEUDONYM and not pseudonym.strip():
         raise ValidationError({"pseudonym": "Give the pseudonym the person wants to be shown by."})
+    forget_consent_snapshot(contact)
     preference, _ = PrivacyPreference.objects.select_for_update().get_or_create(contact=contact)
     preference.identify_by = PrivacyPreference.IdentifyBy(identify_by)
     preference.pseudonym = pseudonym.strip()

@@ -33,22 +33,27 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def _consent_panel_context(
-    contact: Contact, form: ConsentRecordForm | None = None, recorded: str = ""
+    contact: Contact, form: ConsentRecordForm | None = None, recorded: str = "", *, with_history: bool = True
 ) -> dict[str, Any]:
     return {
         "recorded": recorded,
         "contact": contact,
         "contact_name": contact_privacy(contact).name_for(contact),
         "rows": selectors.consent_panel_rows(contact),
-        "history": selectors.consent_history(contact),
+        "history": selectors.consent_history(contact) if with_history else None,
         # Without JavaScript, recording lands back on the contact page.
         "form": form or ConsentRecordForm(initial={"next": reverse("contacts:detail", kwargs={"pk": contact.pk})}),
     }
 
 
 def consent_panel(request: HttpRequest, contact: Contact) -> str:
-    """The contact page's consent panel (registered in ConsentConfig.ready)."""
-    return render_to_string("consent/partials/consent_panel.html", _consent_panel_context(contact), request)
+    """The contact page's consent panel (registered in ConsentConfig.ready).
+
+    Its data is the one ``consent_snapshot`` query the header card's privacy rules already
+    made; the ledger's records and receipts are a link away (the history is on the timeline).
+    """
+    context = _consent_panel_context(contact, with_history=False)
+    return render_to_string("consent/partials/consent_panel.html", context, request)
 
 
 def preferences_panel(request: HttpRequest, contact: Contact) -> str:
