@@ -21,11 +21,13 @@ from django_htmx.http import trigger_client_event
 
 from contacts.forms import QuickLogForm
 from contacts.models import Activity, Contact, Organization
-from contacts.registry import contact_panels
+from contacts.registry import contact_panels, contact_privacy, contact_privacy_for, shown_contacts
 from contacts.selectors import (
+    ContactCard,
     TimelineCursor,
     TimelinePage,
     activity_get,
+    contact_card_get,
     contact_get,
     organization_get,
     organization_people,
@@ -176,14 +178,21 @@ def _quick_log_context(contact: Contact, form: QuickLogForm) -> dict[str, Any]:
     return {"form": form, "form_action": reverse("contacts:quick_log", kwargs={"pk": contact.pk}), "contact": contact}
 
 
-def _render_contact_page(request: HttpRequest, contact: Contact, form: QuickLogForm | None = None) -> HttpResponse:
+def _render_contact_page(request: HttpRequest, card: ContactCard, form: QuickLogForm | None = None) -> HttpResponse:
+    contact = card.contact
     may_log = roles.has_role(request.user, roles.Role.SALES, roles.Role.MANAGER)
+    # The name the person chose and the attributes they withhold (consent's preferences).
+    privacy = contact_privacy(contact)
     # A panel's render() returns a rendered template (SafeString); a plain str is escaped.
     panels = [(panel.name, panel.render(request, contact)) for panel in contact_panels()]
     context = {
         "contact": contact,
-        "methods": list(contact.methods.all()),
-        "tags": list(contact.tags.all()),
+        "name": privacy.name_for(contact),
+        "title": contact.title if privacy.shows("title") else "",
+        "organization": contact.organization if privacy.shows("organization") else None,
+        "location": contact.location if privacy.shows("location") else "",
+        "methods": [method for method in card.methods if privacy.shows(method.kind)],
+        "tags": card.tags,
         "panels": panels,
         **_contact_timeline(request, contact),
         **(_quick_log_context(contact, form or _quick_log_form()) if may_log else {}),
@@ -196,11 +205,12 @@ def _render_contact_page(request: HttpRequest, contact: Contact, form: QuickLogF
 @follows_merged_contacts
 @in_user_timezone
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = contact_get(user=request.user, pk=pk)
+    # Ten queries in all, panels included: see tests/contacts/test_detail.py for the list.
+    card = contact_card_get(user=request.user, pk=pk)
     # Opening someone's record is an access to personal data: audited once per page view
     # (the timeline's htmx fragments are part of the same view and are not).
-    audit_record(actor=request.user, action=Action.CONTACT_VIEWED, object_type="contact", object_id=contact.pk)
-    return _render_contact_page(request, contact)
+    audit_record(actor=request.user, action=Action.CONTACT_VIEWED, object_type="contact", object_id=card.contact.pk)
+    return _render_contact_page(request, card)
 
 
 @require_GET
@@ -239,7 +249,7 @@ def quick_log_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return trigger_client_event(response, TIMELINE_CHANGED)
     if request.htmx:
         return render(request, "contacts/partials/quick_log.html", _quick_log_context(contact, form))
-    return _render_contact_page(request, contact, form)
+    return _render_contact_page(request, contact_card_get(user=request.user, pk=pk), form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -285,13 +295,21 @@ def activity_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _redirect_to_timeline(contact_id)
 
 
-def _organization_timeline(request: HttpRequest, organization: Organization) -> dict[str, Any]:
+def _organization_timeline(
+    request: HttpRequest, organization: Organization, people: list[Contact] | None = None
+) -> dict[str, Any]:
+    """The combined timeline's context; with ``people``, also their list rows (see below)."""
     before = TimelineCursor.decode(request.GET.get("before"))
     selected = _selected_filters(request)
     page = organization_timeline_page(
         user=request.user, organization=organization, before=before, kinds=_kinds(selected)
     )
-    return _timeline_context(
+    # One privacy query for the entries' contacts and the people list: the names they chose,
+    # and who withholds their organization (left out of its page; the cursor stays the page's).
+    privacy = contact_privacy_for([*(people or []), *(activity.contact for activity in page.activities)])
+    shown = [activity for activity in page.activities if privacy[activity.contact_id].shows("organization")]
+    page = TimelinePage(shown, page.next_cursor)
+    context = _timeline_context(
         request,
         page=page,
         before=before,
@@ -300,6 +318,13 @@ def _organization_timeline(request: HttpRequest, organization: Organization) -> 
         fragment_url=reverse("contacts:organization_timeline", kwargs={"pk": organization.pk}),
         show_contact=True,
     )
+    context["shown_names"] = {
+        activity.contact_id: privacy[activity.contact_id].name_for(activity.contact) for activity in shown
+    }
+    if people is not None:
+        listed = [person for person in people if privacy[person.pk].shows("organization")]
+        context["people"] = shown_contacts(listed, privacy=privacy)
+    return context
 
 
 @require_GET
@@ -307,11 +332,8 @@ def _organization_timeline(request: HttpRequest, organization: Organization) -> 
 @in_user_timezone
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organization = organization_get(user=request.user, pk=pk)
-    context = {
-        "organization": organization,
-        "people": organization_people(user=request.user, organization=organization),
-        **_organization_timeline(request, organization),
-    }
+    people = organization_people(user=request.user, organization=organization)
+    context = {"organization": organization, **_organization_timeline(request, organization, people)}
     return render(request, "contacts/organization_detail.html", context)
 
 
