@@ -45,6 +45,9 @@ class ContactFilter(django_filters.FilterSet):
         label="Search",
         method="filter_search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email, organization, title"}),
+        # Matches contacts/search.py: short terms are prefix searches (no trigram to look up).
+        help_text="One or two letters find names and titles with a word starting with them; "
+        "type 3 or more letters to search inside names, emails and organizations.",
     )
     team = django_filters.ChoiceFilter(field_name="team_id", label="Team", empty_label="All teams")
     owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), empty_label="Anyone")

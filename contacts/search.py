@@ -2,17 +2,20 @@
 
 PostgreSQL uses full-text search ('simple' configuration: names are not English words) and
 pg_trgm for substrings and typos, each branch served by an index from migration 0002; the
-matches are ranked. SQLite (the embedded demo) falls back to a plain case-insensitive LIKE.
+matches are ranked. Terms of one or two characters have no trigram: they match the start
+of the words of names and titles only (the full-text index's prefix search), which the
+search box's help text says. SQLite (the embedded demo) falls back to a plain case-insensitive LIKE.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
+from django.db.models import Case, F, FloatField, Lookup, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 
 from contacts.models import Contact, ContactMethod, Organization
@@ -21,6 +24,9 @@ from contacts.models import Contact, ContactMethod, Organization
 SEARCH_CONFIG = "simple"
 # Shorter terms share trigrams with too many names for similarity to mean anything.
 FUZZY_MIN_LENGTH = 4
+# pg_trgm's indexes cannot look up a term with no whole trigram: shorter terms match the
+# start of a word of the name or title instead (a prefix search of the full-text index).
+SUBSTRING_MIN_LENGTH = 3
 
 
 def contact_search_vector() -> SearchVector:
@@ -82,7 +88,22 @@ def _contains(field: str, term: str) -> Q:
     return Q(_ILike(F(field), Value(f"%{connection.ops.prep_for_like_query(term)}%")))
 
 
+def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
+    """Contacts with a word of the name or title starting with each word of ``term``."""
+    words = re.findall(r"\w+", term)
+    if not words:
+        return contacts.none()
+    query = SearchQuery(" & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw")
+    matches = Contact.objects.annotate(document=contact_search_vector()).filter(document=query).values("id")
+    # Names starting with the term first. Not ts_rank: it would rebuild the document of each
+    # of the many contacts one or two letters match.
+    rank = Case(When(display_name__istartswith=term, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    return contacts.filter(id__in=matches).annotate(search_rank=rank)
+
+
 def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
+    if len(term) < SUBSTRING_MIN_LENGTH:
+        return _search_word_prefix(contacts, term)
     query = SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch")
     # Each branch is its own index scan (full-text GIN, trigram GIN on names, titles, method
     # values and organization names); a UNION of ids keeps them so, where one OR across the
