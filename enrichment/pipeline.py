@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,7 @@ from consent.suppression import suppressed_among
 from contacts.models import Contact, ContactMethod
 from enrichment import resilience, services
 from enrichment.findings import Finding, Handle, Provider, Subject
-from enrichment.http import Client, FetchError
+from enrichment.http import Client, Fetched, FetchError
 from enrichment.models import ProviderCheck
 from enrichment.providers import PROVIDERS
 
@@ -123,22 +124,55 @@ class Outcome:
     provider: str
     findings: list[Finding] = field(default_factory=list)
     error: FetchError | None = None
-    deferred: float = 0.0  # seconds until the rate limit lets it ask
+
+
+class Deferred(FetchError):
+    """Our own rate limit says wait longer than is worth sleeping: retry the lookup later."""
+
+
+@dataclass
+class Throttled:
+    """The guarded client as one provider sees it: each request first takes a token from its bucket.
+
+    A wait up to ``MAX_INLINE_WAIT`` is slept through; a longer one (or a provider's
+    Retry-After still running) raises ``Deferred`` so the task retries the lookup later.
+    A provider with nothing to look up makes no request and takes no token.
+    """
+
+    client: Client
+    provider: str
+
+    def _take_token(self) -> None:
+        limiter = resilience.limiter()
+        wait = limiter.acquire(self.provider)
+        while 0 < wait <= MAX_INLINE_WAIT:
+            time.sleep(wait)
+            wait = limiter.acquire(self.provider)
+        if wait > 0:
+            raise Deferred(f"{self.provider} is rate-limited", retry_after=wait, rate_limited=True)
+
+    def get(self, url: str, **kwargs: Any) -> Fetched:
+        self._take_token()
+        return self.client.get(url, **kwargs)
+
+    def get_json(self, url: str, **kwargs: Any) -> Any:
+        self._take_token()
+        return self.client.get_json(url, **kwargs)
+
+    def txt(self, name: str) -> list[str]:
+        return self.client.txt(name)
+
+    def srv(self, name: str) -> list[tuple[str, int]]:
+        return self.client.srv(name)
 
 
 def _lookup(provider: Provider, subject: Subject, client: Client) -> Outcome:
-    limiter = resilience.limiter()
-    wait = limiter.acquire(provider.name)
-    while 0 < wait <= MAX_INLINE_WAIT:
-        time.sleep(wait)
-        wait = limiter.acquire(provider.name)
-    if wait > 0:
-        return Outcome(provider.name, deferred=wait)
     try:
-        return Outcome(provider.name, findings=provider.find(subject, client))
+        return Outcome(provider.name, findings=provider.find(subject, cast(Client, Throttled(client, provider.name))))
     except FetchError as exc:
-        if exc.rate_limited and exc.retry_after:
-            limiter.hold_off(provider.name, exc.retry_after)
+        if exc.rate_limited and exc.retry_after and not isinstance(exc, Deferred):
+            # The provider said when to come back: no worker asks it before then.
+            resilience.limiter().hold_off(provider.name, exc.retry_after)
         return Outcome(provider.name, error=exc)
 
 
@@ -166,8 +200,9 @@ class RunResult:
 def record(contact: Contact, key: str, outcomes: Sequence[Outcome], *, now: datetime | None = None) -> RunResult:
     """Store a run's findings and each provider's status; say which lookups should be retried.
 
-    Transient failures (timeouts, 5xx, rate limits) and rate-limit deferrals are retried;
-    permanent ones (404, blocked destination, too large) are not. Breakers count failures.
+    Transient failures (timeouts, 5xx, rate limits) are retried; permanent ones (404,
+    blocked destination, too large) are not. Breakers count failures, but not an answer
+    that says when to come back (Retry-After): a provider asking us to slow down is not down.
     """
     now = now or timezone.now()
     result = RunResult()
@@ -178,13 +213,12 @@ def record(contact: Contact, key: str, outcomes: Sequence[Outcome], *, now: date
     negative_until = now + timedelta(days=settings.ENRICHMENT_NEGATIVE_CACHE_DAYS)
     for outcome in outcomes:
         name = outcome.provider
-        if outcome.deferred:
-            result.retry[name] = outcome.deferred
-            continue
         if outcome.error is not None:
             error = outcome.error
             if error.transient:
-                resilience.breaker_failure(name, now)
+                # A provider that said when to come back is handled by the hold-off, not the breaker.
+                if not (isinstance(error, Deferred) or (error.rate_limited and error.retry_after)):
+                    resilience.breaker_failure(name, now)
                 result.retry[name] = error.retry_after or 0.0
             services.provider_check_record(
                 contact=contact,

@@ -132,8 +132,12 @@ def limiter() -> Limiter:
     return _limiter_for(settings.REDIS_URL or "")
 
 
-def reset_local_limits() -> None:
-    """Forget the in-process buckets (tests)."""
+def reset_limits() -> None:
+    """Forget every bucket and hold-off, in Redis too (tests, or after changing the rates)."""
+    if settings.REDIS_URL:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(f"{KEY_PREFIX}*"):
+            client.delete(key)
     _limiter_for.cache_clear()
 
 

@@ -25,7 +25,7 @@ def test_hostile_profile_data_is_shown_as_text_and_runs_nothing(
         network="github",
         provider="github",
         url="https://github.com/ada",
-        display_name='<img src=x onerror="alert(1)">' + "N" * 1_048_576,
+        display_name='<img src=x onerror="alert(1)">',
         bio=SCRIPT,
         title='"><svg onload=alert(2)>',
         links=["javascript:alert(3)", "https://ada.example/"],
@@ -43,6 +43,7 @@ def test_hostile_profile_data_is_shown_as_text_and_runs_nothing(
 
     panel = page.locator("[data-panel=social_profiles]")
     expect(panel.get_by_text(SCRIPT)).to_be_visible()
+    expect(panel.get_by_text('<img src=x onerror="alert(1)">')).to_be_visible()
     expect(panel.get_by_text('"><svg onload=alert(2)>')).to_be_visible()
     expect(panel.locator("script, img, svg")).to_have_count(0)
     expect(panel.locator('a[href^="javascript:"]')).to_have_count(0)

@@ -22,6 +22,7 @@ import httpx
 import pytest
 import respx
 
+from enrichment import resilience
 from enrichment.http import AddressPolicy, Client, system_resolve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "enrichment"
@@ -45,6 +46,16 @@ class FakeDns:
 
     def srv(self, name: str) -> list[tuple[str, int]]:
         return []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Each test starts with no rate-limit buckets or hold-offs (in Redis when REDIS_URL is set).
+
+    Reset before the test only: tests that forbid network connections are still patched after it.
+    """
+    resilience.reset_limits()
+    yield
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from socialcrm.models import OutboxMessage, Team, User
 from tests.factories import ContactFactory
 
 ClientFor = Callable[[User | None], Client]
-HOSTILE_NAME = '<script>alert("name")</script>' + "N" * 1_048_576
+# At the column's limit (a megabyte-long name is capped on the way in: test_profiles.py).
+HOSTILE_NAME = ('<script>alert("name")</script>' + "N" * 200)[:200]
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_hostile_profile_data_is_shown_as_text_and_never_linked(
     assert 'href="javascript' not in html
     assert 'href="data:' not in html
     assert 'href="https://ada.example/"' in html
-    assert "N" * 1000 not in html  # the name is cut when shown
+    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;NNN" in html
 
 
 def test_the_panel_shows_values_with_source_and_age_verified_badge_and_conflicts(

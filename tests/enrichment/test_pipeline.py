@@ -29,13 +29,6 @@ GITHUB = "https://api.github.com/users/adaexample"
 SITE = "https://ada.example/"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits() -> Iterator[None]:
-    resilience.reset_local_limits()
-    yield
-    resilience.reset_local_limits()
-
-
 @pytest.fixture
 def ada(team: Team) -> Contact:
     contact = ContactFactory(team=team, first_name="Ada", last_name="Example", title="", email="ada@ada.example")
