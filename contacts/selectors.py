@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Aggregate, Count, F, IntegerField, JSONField, Model, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Aggregate, Count, F, IntegerField, JSONField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
 from django.http import Http404
 
@@ -334,9 +335,12 @@ def keyset_page(
     """
     position = decode_list_cursor(after, sort, order)
     page = queryset if position is None else queryset.filter(order.after(*position))
-    matches = queryset.model._default_manager.filter(pk__in=queryset.order_by().values("pk")[: cap + 1])
-    counted = matches.order_by().annotate(one=Value(1)).values("one").annotate(n=Count("pk")).values("n")
-    with_count = page.annotate(list_count=Subquery(counted, output_field=IntegerField()))
+    # COUNT(*) over the first cap + 1 matches' ids: the database stops reading at the cap.
+    capped_sql, capped_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    # Django's own compiled SQL; the values stay parameters.
+    count_sql = f"SELECT COUNT(*) FROM ({capped_sql}) AS capped"  # noqa: S608
+    counted = RawSQL(count_sql, capped_params, output_field=IntegerField())  # noqa: S611
+    with_count = page.annotate(list_count=counted)
     rows = list(with_count.order_by(*order.ordering())[: limit + 1])
     has_next = len(rows) > limit
     rows = rows[:limit]
