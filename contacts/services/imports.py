@@ -25,6 +25,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
+from contacts.importing import bulk
 from contacts.importing import detect as detection
 from contacts.importing.parse import TARGETS, guess_mapping, parse_rows
 from contacts.importing.plan import (
@@ -192,7 +193,7 @@ class _Writer:
     def __init__(self, job: ImportJob) -> None:
         self.job = job
         self.team_id = job.team_id
-        self.actor = job.created_by
+        self.actor_id = job.created_by_id
         self.organizations = {
             name.casefold(): pk
             for pk, name in Organization.objects.filter(team_id=self.team_id).values_list("pk", "name")
@@ -229,7 +230,7 @@ class _Writer:
             if planned.action in (SKIP, INVALID):
                 self.errors.append((planned.line, planned.action_label, planned.reason))
 
-    def _organization_ids(self, batch: list[PlannedRow], records: list[ImportedRecord]) -> None:
+    def _organization_ids(self, batch: list[PlannedRow], records: list[dict[str, Any]]) -> None:
         wanted: dict[str, PlannedRow] = {}
         for planned in batch:
             name = planned.name if planned.action == ORGANIZATION else planned.row.organization
@@ -254,12 +255,12 @@ class _Writer:
             self.organizations[organization.name.casefold()] = organization.pk
             line = wanted[organization.name.casefold()].line
             records.append(
-                ImportedRecord(
-                    job=self.job,
-                    organization=organization,
-                    action=ImportedRecord.Action.ORGANIZATION_CREATED,
-                    line=line,
-                )
+                {
+                    "job_id": self.job.pk,
+                    "organization_id": organization.pk,
+                    "action": ImportedRecord.Action.ORGANIZATION_CREATED,
+                    "line": line,
+                }
             )
 
     def _tag_ids(self, names: set[str]) -> None:
@@ -269,78 +270,83 @@ class _Writer:
             self.tags.update(Tag.objects.filter(team_id=self.team_id, name__in=missing).values_list("name", "pk"))
 
     def _write(self, batch: list[PlannedRow]) -> None:
-        records: list[ImportedRecord] = []
+        records: list[dict[str, Any]] = []
         self._organization_ids(batch, records)
         self._tag_ids({tag for planned in batch if planned.action in (CREATE, UPDATE) for tag in planned.tags})
         creates = [planned for planned in batch if planned.action == CREATE]
-        contacts = Contact.objects.bulk_create([self._contact(planned) for planned in creates])
-        for planned, contact in zip(creates, contacts, strict=True):
-            planned.existing_id = contact.pk
+        ids = bulk.insert_returning_ids(Contact, [self._contact(planned) for planned in creates])
+        for planned, pk in zip(creates, ids, strict=True):
+            planned.existing_id = pk
             records.append(
-                ImportedRecord(job=self.job, contact=contact, action=ImportedRecord.Action.CREATED, line=planned.line)
+                {"job_id": self.job.pk, "contact_id": pk, "action": ImportedRecord.Action.CREATED, "line": planned.line}
             )
         updates = [planned for planned in batch if planned.action == UPDATE]
         self._update(updates, records)
         people = creates + updates
         methods = []
         for planned in people:
-            has_primary = {method.kind for method in planned.methods} if planned.action == UPDATE else set()
+            # A new contact's first method of each kind is its primary one; an updated
+            # contact keeps its own primaries.
+            has_primary = set() if planned.action == CREATE else {method.kind for method in planned.methods}
             for method in planned.methods:
-                primary = method.kind not in has_primary and planned.action == CREATE
-                has_primary.add(method.kind)
                 methods.append(
-                    ContactMethod(
-                        contact_id=planned.contact_pk,
-                        team_id=self.team_id,
-                        kind=method.kind,
-                        value=method.value,
-                        normalized=method.normalized,
-                        label=method.label,
-                        is_primary=primary,
-                    )
+                    {
+                        "contact_id": planned.contact_pk,
+                        "team_id": self.team_id,
+                        "kind": method.kind,
+                        "value": method.value,
+                        "normalized": method.normalized,
+                        "label": method.label,
+                        "is_primary": method.kind not in has_primary,
+                    }
                 )
-        ContactMethod.objects.bulk_create(methods)
-        Contact.tags.through.objects.bulk_create(
+                has_primary.add(method.kind)
+        bulk.insert(ContactMethod, methods)
+        bulk.insert(
+            Contact.tags.through,
             [
-                Contact.tags.through(contact_id=planned.contact_pk, tag_id=self.tags[tag])
+                {"contact_id": planned.contact_pk, "tag_id": self.tags[tag]}
                 for planned in people
                 for tag in planned.tags
             ],
             ignore_conflicts=True,
         )
         now = timezone.now()
-        Activity.objects.bulk_create(
+        bulk.insert(
+            Activity,
             [
-                Activity(
-                    contact_id=planned.contact_pk,
-                    occurred_at=now,
-                    kind=Activity.Kind.SYSTEM,
-                    actor=self.actor,
-                    subject=f"{'Imported' if planned.action == CREATE else 'Updated'} from {self.job.file_name}"[:500],
-                    source=IMPORT_SOURCE,
-                    payload={"import_job": self.job.pk, "line": planned.line},
-                )
+                {
+                    "contact_id": planned.contact_pk,
+                    "occurred_at": now,
+                    "kind": Activity.Kind.SYSTEM,
+                    "actor_id": self.actor_id,
+                    "subject": f"{'Imported' if planned.action == CREATE else 'Updated'} from {self.job.file_name}"[
+                        :500
+                    ],
+                    "source": IMPORT_SOURCE,
+                    "payload": {"import_job": self.job.pk, "line": planned.line},
+                }
                 for planned in people
-            ]
+            ],
         )
-        ImportedRecord.objects.bulk_create(records)
+        bulk.insert(ImportedRecord, records)
 
-    def _contact(self, planned: PlannedRow) -> Contact:
+    def _contact(self, planned: PlannedRow) -> dict[str, Any]:
         row = planned.row
         organization = row.organization.casefold()
-        return Contact(
-            team_id=self.team_id,
-            owner=self.actor,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            display_name=planned.name,
-            organization_id=self.organizations.get(organization) if organization else None,
-            title=row.title,
-            location=row.location,
-            notes=row.notes,
-        )
+        return {
+            "team_id": self.team_id,
+            "owner_id": self.actor_id,
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+            "display_name": planned.name,
+            "organization_id": self.organizations.get(organization) if organization else None,
+            "title": row.title,
+            "location": row.location,
+            "notes": row.notes,
+        }
 
-    def _update(self, updates: list[PlannedRow], records: list[ImportedRecord]) -> None:
+    def _update(self, updates: list[PlannedRow], records: list[dict[str, Any]]) -> None:
         for planned in updates:
             changes: dict[str, Any] = dict(planned.changes)
             organization = changes.pop("organization", "")
@@ -352,12 +358,12 @@ class _Writer:
             if changes:
                 Contact.objects.filter(pk=planned.contact_pk).update(**changes, updated_at=timezone.now())
             records.append(
-                ImportedRecord(
-                    job=self.job,
-                    contact_id=planned.contact_pk,
-                    action=ImportedRecord.Action.UPDATED,
-                    line=planned.line,
-                )
+                {
+                    "job_id": self.job.pk,
+                    "contact_id": planned.contact_pk,
+                    "action": ImportedRecord.Action.UPDATED,
+                    "line": planned.line,
+                }
             )
 
 

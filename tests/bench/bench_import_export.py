@@ -1,0 +1,192 @@
+"""Contact import and export at scale: a 100,000-row CSV in, 100,000 contacts out.
+
+Import: builds a CSV of ``--rows`` rows (a generic spreadsheet: name, email, company, title,
+phone, tags) with 2% repeated rows, 1% invalid emails and 5% people already in the team,
+into its own team ("Import bench team", emptied first), then times the whole path: reading
+and planning the file (``import_preview``) and the commit (``import_run``: the Celery task's
+body, batches of 1,000 with one query per batch for existing emails and one for the
+suppression list).
+
+Export: streams the team's contacts as CSV and as vCard 4.0 (``contacts.exporting``, as the
+view does, audit events included) and reports the time and the peak of Python allocations
+(tracemalloc) for the first 10% and for all of them: flat memory means the two peaks match.
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/scrm_import
+    uv run manage.py migrate
+    uv run python tests/bench/bench_import_export.py --rows 100000
+
+Prints a Markdown table for docs/benchmarks.md ("Import and export").
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import os
+import platform
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialcrm.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import RequestFactory  # noqa: E402
+
+from contacts import exporting  # noqa: E402
+from contacts.models import Contact, ContactMethod, ImportJob, Organization  # noqa: E402
+from contacts.services.imports import import_preview, import_run  # noqa: E402
+from socialcrm.models import Team, User  # noqa: E402
+from socialcrm.roles import Role  # noqa: E402
+
+TEAM = "Import bench team"
+USER = "import-bench@bench.example"
+
+
+def build_csv(rows: int, rng: random.Random) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["First Name", "Last Name", "Email", "Company", "Job Title", "Phone", "Tags"])
+    companies = [f"Company {index}" for index in range(max(1, rows // 25))]
+    for index in range(rows):
+        person = index if rng.random() > 0.02 else max(0, index - 1)  # a repeated row
+        email = f"person{person}@bench{person % 97}.example"
+        if rng.random() < 0.01:
+            email = f"not-an-email-{index}"
+        writer.writerow(
+            [
+                f"First{person}",
+                f"Last{person}",
+                email,
+                companies[person % len(companies)],
+                "Engineer",
+                f"+44 20 7946 {person % 10000:04d}",
+                "bench" if person % 5 == 0 else "",
+            ]
+        )
+    return buffer.getvalue().encode()
+
+
+def reset_team() -> tuple[Team, User]:
+    team, _ = Team.objects.get_or_create(name=TEAM)
+    user, created = User.objects.get_or_create(email=USER)
+    if created:
+        user.set_password(None)
+        user.save()
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get_or_create(name=Role.SALES)[0])
+    team.members.add(user)
+    ImportJob.objects.filter(team=team).delete()
+    contacts = Contact.objects.filter(team=team)
+    Contact.tags.through.objects.filter(contact__team=team).delete()
+    from contacts.models import Activity
+
+    Activity.objects.filter(contact__team=team).delete()
+    ContactMethod.objects.filter(team=team).delete()
+    contacts.delete()
+    Organization.objects.filter(team=team).delete()
+    return team, user
+
+
+def seed_existing(team: Team, rows: int) -> None:
+    """5% of the file's people are already in the team (matched and skipped or updated)."""
+    existing = [index for index in range(0, rows, 20)]
+    contacts = Contact.objects.bulk_create(
+        [Contact(team=team, first_name=f"First{i}", last_name=f"Last{i}", display_name=f"First{i} Last{i}") for i in existing]
+    )
+    ContactMethod.objects.bulk_create(
+        [
+            ContactMethod(
+                contact=contact,
+                team=team,
+                kind="email",
+                value=f"person{i}@bench{i % 97}.example",
+                normalized=f"person{i}@bench{i % 97}.example",
+                is_primary=True,
+            )
+            for contact, i in zip(contacts, existing, strict=True)
+        ]
+    )
+
+
+def bench_import(rows: int) -> list[tuple[str, str]]:
+    rng = random.Random(20_240_601)  # noqa: S311 - benchmark data
+    team, user = reset_team()
+    seed_existing(team, rows)
+    data = build_csv(rows, rng)
+    started = time.perf_counter()
+    job = import_preview(actor=user, team=team, file_name="bench.csv", data=data)
+    previewed = time.perf_counter()
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    import_run(job_id=job.pk)
+    done = time.perf_counter()
+    job.refresh_from_db()
+    preview_s, commit_s, total_s = previewed - started, done - previewed, done - started
+    return [
+        ("File", f"{rows:,} rows, {len(data) / 1e6:.1f} MB"),
+        ("Result", ", ".join(f"{count:,} {action}" for action, count in sorted(job.counts.items()))),
+        ("Preview (read, detect, plan every row)", f"{preview_s:.1f} s ({rows / preview_s:,.0f} rows/s)"),
+        ("Commit (the task: plan again and write)", f"{commit_s:.1f} s ({rows / commit_s:,.0f} rows/s)"),
+        ("Upload to done, end to end", f"{total_s:.1f} s ({rows / total_s:,.0f} rows/s)"),
+    ]
+
+
+def _drain(lines: object) -> int:
+    size = 0
+    for piece in lines:  # type: ignore[attr-defined]
+        size += len(piece.encode())
+    return size
+
+
+def bench_export(fraction: float, fmt: str) -> tuple[float, float, int, int]:
+    """(seconds, peak MB of Python allocations, bytes, contacts) for the first ``fraction`` of the team."""
+    team = Team.objects.get(name=TEAM)
+    user = User.objects.get(email=USER)
+    ids = Contact.objects.filter(team=team).order_by("id").values_list("id", flat=True)
+    count = ids.count()
+    last = ids[max(0, int(count * fraction) - 1)]
+    contacts = Contact.objects.filter(team=team, id__lte=last)
+    request = RequestFactory().get("/contacts/export.csv")
+    request.user = user
+    make = exporting.csv_lines if fmt == "csv" else exporting.vcard_cards
+    tracemalloc.start()
+    started = time.perf_counter()
+    size = _drain(make(contacts, request=request, actor=user))
+    elapsed = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak / 1e6, size, contacts.count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--skip-import", action="store_true", help="export what the last run imported")
+    args = parser.parse_args()
+    print(f"{platform.node()} Python {platform.python_version()} {connection.vendor}", file=sys.stderr)
+    if not args.skip_import:
+        print("| Import | |\n|---|---|")
+        for label, value in bench_import(args.rows):
+            print(f"| {label} | {value} |")
+    print("\n| Export | Contacts | Time (s) | Contacts/s | Output (MB) | Peak Python memory (MB) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for fmt in ("csv", "vcard"):
+        for fraction in (0.1, 1.0):
+            elapsed, peak, size, count = bench_export(fraction, fmt)
+            print(f"| {fmt} | {count:,} | {elapsed:.1f} | {count / elapsed:,.0f} | {size / 1e6:.1f} | {peak:.1f} |")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nPeak RSS of the whole run: {rss:.0f} MB", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
