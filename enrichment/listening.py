@@ -32,6 +32,7 @@ from contacts.services import reminders
 from contacts.services.timeline import activity_record
 from enrichment.http import Client, FetchError
 from enrichment.models import ListeningKeyword, SocialProfile
+from enrichment.pipeline import shared_client
 from enrichment.sanitize import plain_text, safe_url
 from enrichment.sentiment import sentiment_label
 from enrichment.services import network_unlinked
@@ -139,23 +140,18 @@ def listen(contact: Contact, *, client: Client | None = None) -> int:
     now = timezone.now()
     since = now - timedelta(days=settings.ENRICHMENT_LISTENING_LOOKBACK_DAYS)
     created = 0
-    owned = client is None
-    client = client or Client()
-    try:
-        for profile in profiles:
-            for feed_url in profile.feeds[:MAX_FEEDS_PER_PROFILE]:
-                try:
-                    fetched = client.get(feed_url, headers={"Accept": FEED_ACCEPT})
-                except FetchError as exc:
-                    logger.info("Feed of profile %s not read: %s", profile.pk, type(exc).__name__)
-                    continue
-                parsed = feedparser.parse(io.BytesIO(fetched.content))
-                for entry in parsed.entries[:MAX_ENTRIES_PER_FEED]:
-                    created += _record(
-                        contact, profile, entry, keywords=keywords, with_sentiment=with_sentiment, since=since
-                    )
-            SocialProfile.objects.filter(pk=profile.pk).update(listened_at=now)
-    finally:
-        if owned:
-            client.close()
+    client = client or shared_client()
+    for profile in profiles:
+        for feed_url in profile.feeds[:MAX_FEEDS_PER_PROFILE]:
+            try:
+                fetched = client.get(feed_url, headers={"Accept": FEED_ACCEPT})
+            except FetchError as exc:
+                logger.info("Feed of profile %s not read: %s", profile.pk, type(exc).__name__)
+                continue
+            parsed = feedparser.parse(io.BytesIO(fetched.content))
+            for entry in parsed.entries[:MAX_ENTRIES_PER_FEED]:
+                created += _record(
+                    contact, profile, entry, keywords=keywords, with_sentiment=with_sentiment, since=since
+                )
+        SocialProfile.objects.filter(pk=profile.pk).update(listened_at=now)
     return created

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from django.conf import settings
@@ -26,7 +27,7 @@ from consent.suppression import suppressed_among
 from contacts.models import Contact, ContactMethod
 from enrichment import resilience, services
 from enrichment.findings import Finding, Handle, Provider, Subject
-from enrichment.http import Client, Fetched, FetchError
+from enrichment.http import AddressPolicy, Client, Fetched, FetchError, GuardedTransport
 from enrichment.models import ProviderCheck
 from enrichment.providers import PROVIDERS
 
@@ -176,18 +177,29 @@ def _lookup(provider: Provider, subject: Subject, client: Client) -> Outcome:
         return Outcome(provider.name, error=exc)
 
 
+@cache
+def _shared_transport(allow_private: bool) -> GuardedTransport:
+    # One guarded connection pool (and one TLS context: building it parses the CA bundle) per
+    # process, shared by every task thread; httpcore's pool is thread-safe.
+    return GuardedTransport(AddressPolicy(allow_private=allow_private))
+
+
+@cache
+def _pool() -> ThreadPoolExecutor:
+    # Shared by a worker's task threads: 8 tasks x 6 providers at most at once.
+    return ThreadPoolExecutor(max_workers=8 * len(PROVIDERS), thread_name_prefix="enrich")
+
+
+def shared_client() -> Client:
+    """A guarded client on the process's shared pool. Never close it: other tasks use the pool."""
+    allow_private = bool(settings.ENRICHMENT_ALLOW_PRIVATE_ADDRESSES)
+    return Client(transport=_shared_transport(allow_private), policy=AddressPolicy(allow_private=allow_private))
+
+
 def ask_providers(providers: Sequence[Provider], subject: Subject, *, client: Client | None = None) -> list[Outcome]:
-    """Ask every provider at once (one thread each), sharing one guarded client."""
-    if not providers:
-        return []
-    owned = client is None
-    client = client or Client()
-    try:
-        with ThreadPoolExecutor(max_workers=len(providers), thread_name_prefix="enrich") as pool:
-            return list(pool.map(lambda p: _lookup(p, subject, client), providers))
-    finally:
-        if owned:
-            client.close()
+    """Ask every provider at once (in the shared thread pool), through one guarded client."""
+    client = client or shared_client()
+    return list(_pool().map(lambda p: _lookup(p, subject, client), providers))
 
 
 @dataclass
@@ -211,6 +223,8 @@ def record(contact: Contact, key: str, outcomes: Sequence[Outcome], *, now: date
     upsert = services.profiles_upsert(contact=contact, findings=findings)
     result.created = len(upsert.created)
     negative_until = now + timedelta(days=settings.ENRICHMENT_NEGATIVE_CACHE_DAYS)
+    checks = []
+    succeeded = []
     for outcome in outcomes:
         name = outcome.provider
         if outcome.error is not None:
@@ -220,21 +234,19 @@ def record(contact: Contact, key: str, outcomes: Sequence[Outcome], *, now: date
                 if not (isinstance(error, Deferred) or (error.rate_limited and error.retry_after)):
                     resilience.breaker_failure(name, now)
                 result.retry[name] = error.retry_after or 0.0
-            services.provider_check_record(
-                contact=contact,
-                provider=name,
-                status=ProviderCheck.Status.FAILED if error.transient else ProviderCheck.Status.NOTHING,
-                subject_key=key,
-                until=None if error.transient else negative_until,
-                error=type(error).__name__,
-            )
+                status, until = ProviderCheck.Status.FAILED, None
+            else:
+                status, until = ProviderCheck.Status.NOTHING, negative_until
+            checks.append(ProviderCheck(provider=name, status=status, until=until, error=type(error).__name__))
             continue
-        resilience.breaker_success(name)
+        succeeded.append(name)
         if name in opted_out:
             status, until = ProviderCheck.Status.OPTED_OUT, None
         elif outcome.findings:
             status, until = ProviderCheck.Status.FOUND, None
         else:
             status, until = ProviderCheck.Status.NOTHING, negative_until
-        services.provider_check_record(contact=contact, provider=name, status=status, subject_key=key, until=until)
+        checks.append(ProviderCheck(provider=name, status=status, until=until))
+    resilience.breakers_succeeded(succeeded)
+    services.provider_checks_record(contact=contact, checks=checks, subject_key=key, now=now)
     return result

@@ -169,8 +169,9 @@ def breaker_failure(provider: str, now: datetime | None = None) -> bool:
     return bool(opened)
 
 
-def breaker_success(provider: str) -> None:
-    """A lookup worked: close the breaker (no write when it was closed and clean)."""
-    ProviderState.objects.filter(provider=provider).exclude(failures=0, opened_until=None).update(
-        failures=0, opened_until=None
-    )
+def breakers_succeeded(providers: list[str]) -> None:
+    """Lookups worked: close those providers' breakers (one UPDATE, touching only dirty rows)."""
+    if providers:
+        ProviderState.objects.filter(provider__in=providers).exclude(failures=0, opened_until=None).update(
+            failures=0, opened_until=None
+        )

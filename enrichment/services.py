@@ -257,28 +257,24 @@ def lookup_finished(*, contact_id: int) -> None:
     cache.delete(PENDING_KEY.format(contact_id))
 
 
-def provider_check_record(
-    *,
-    contact: Contact,
-    provider: str,
-    status: str,
-    subject_key: str,
-    until: datetime | None = None,
-    error: str = "",
-) -> ProviderCheck:
-    """Remember a provider's answer about a contact (the panel's status, the negative cache)."""
-    check, _ = ProviderCheck.objects.update_or_create(
-        contact=contact,
-        provider=provider,
-        defaults={
-            "status": status,
-            "subject_key": subject_key,
-            "checked_at": timezone.now(),
-            "until": until,
-            "error": error[:100],
-        },
+def provider_checks_record(
+    *, contact: Contact, checks: Sequence[ProviderCheck], subject_key: str, now: datetime | None = None
+) -> None:
+    """Remember what each provider answered about a contact (the panel's status, the negative cache).
+
+    ``checks`` are unsaved rows with provider, status, until and error set; one upsert for all.
+    """
+    for check in checks:
+        check.contact = contact
+        check.subject_key = subject_key
+        check.checked_at = now or timezone.now()
+        check.error = check.error[:100]
+    ProviderCheck.objects.bulk_create(
+        checks,
+        update_conflicts=True,
+        unique_fields=["contact", "provider"],
+        update_fields=["status", "subject_key", "checked_at", "until", "error"],
     )
-    return check
 
 
 def profiles_remove_expired(*, now: datetime | None = None) -> int:
