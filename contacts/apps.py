@@ -68,7 +68,10 @@ class ContactsConfig(AppConfig):
     def _register_import(self) -> None:
         """Import, export, duplicates and merge: audit actions, navigation, demo imports."""
         from contacts.demo_imports import load_demo_imports
-        from contacts.services.imports import ImportAuditAction
+        from contacts.models import ContactRedirect, ImportedRecord
+        from contacts.registry import PersonalDataHolder, register_personal_data_holder
+        from contacts.selectors_imports import import_traces_export
+        from contacts.services.imports import ImportAuditAction, import_traces_erase
         from contacts.services.merge import MergeAuditAction
         from contacts.views.dedupe import edits_contacts
         from socialcrm.audit.registry import register_actions
@@ -76,6 +79,9 @@ class ContactsConfig(AppConfig):
 
         register_actions(ImportAuditAction)
         register_actions(MergeAuditAction)
+        register_personal_data_holder(
+            PersonalDataHolder("imports", (ImportedRecord, ContactRedirect), import_traces_export, import_traces_erase)
+        )
         register_nav_item(NavItem("Import", "contacts:import", edits_contacts, order=24))
         register_nav_item(NavItem("Duplicates", "contacts:duplicates", edits_contacts, order=25))
         # After the contacts' loader: sample files imported as the demo salesperson would.

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
-from contacts.models import ImportJob
+from contacts.models import ContactRedirect, ImportedRecord, ImportJob
 from contacts.selectors import visible_team_ids
 
 
@@ -29,3 +29,15 @@ def import_job_get(*, user: Any, pk: int) -> ImportJob:
 def recent_import_jobs(*, user: Any, limit: int = 20) -> list[ImportJob]:
     """The latest imports into the user's teams (one query)."""
     return list(visible_import_jobs(user).order_by("-created_at", "-id")[:limit])
+
+
+def import_traces_export(contact: Any) -> dict[str, Any]:
+    """What the import and merge records hold about ``contact`` (personal-data export): ids only."""
+    return {
+        "imports": list(
+            ImportedRecord.objects.filter(contact=contact)
+            .order_by("id")
+            .values("job_id", "job__file_name", "job__created_at", "action", "line")
+        ),
+        "merged_contact_ids": sorted(ContactRedirect.objects.filter(contact=contact).values_list("old_id", flat=True)),
+    }

@@ -43,6 +43,7 @@ from contacts.models import (
     Activity,
     Contact,
     ContactMethod,
+    ContactRedirect,
     ImportedRecord,
     ImportJob,
     ImportMapping,
@@ -497,3 +498,9 @@ def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
     job.save(update_fields=["status", "undone_at", "undo_summary", "content", "updated_at"])
     audit_record(actor=actor, action=ImportAuditAction.IMPORT_UNDONE, object_type="import_job", object_id=job.pk)
     return summary
+
+
+def import_traces_erase(contact: Contact) -> None:
+    """Erasure: forget which imports touched ``contact`` and which merged ids led to it."""
+    ImportedRecord.objects.filter(contact=contact).delete()
+    ContactRedirect.objects.filter(contact=contact).delete()

@@ -11,8 +11,10 @@ from django.urls import reverse
 from consent.models import Suppression
 from consent.suppression import identifier_digest
 from contacts.models import Contact, ImportedRecord, ImportJob, ImportMapping, Organization
+from contacts.selectors_imports import import_traces_export
 from contacts.services import imports as services
 from contacts.services.contacts import contact_update
+from contacts.services.merge import contact_merge
 from contacts.services.timeline import activity_record
 from socialcrm.audit.models import AuditEvent
 from tests.contacts.importing import contact_named, fixture_bytes, run_import
@@ -232,3 +234,19 @@ def test_charlie_cannot_see_import_into_or_undo_alices_team(alice, charlie, team
     assert "Northwind sales" not in client.get(reverse("contacts:import")).content.decode()
     assert ImportJob.objects.filter(team=other_team).count() == 0
     assert Contact.objects.filter(team=team).count() == 1
+
+
+def test_personal_data_export_and_erasure_cover_import_and_merge_traces(alice, team) -> None:
+    run_import(alice, team, "contacts_v4.vcf")
+    ngozi = Contact.objects.get()
+    duplicate = ContactFactory(team=team)
+    contact_merge(actor=alice, survivor=ngozi, merged=duplicate, choices={})
+
+    exported = import_traces_export(ngozi)
+    services.import_traces_erase(ngozi)
+
+    assert [(row["job__file_name"], row["action"], row["line"]) for row in exported["imports"]] == [
+        ("contacts_v4.vcf", "created", 1)
+    ]
+    assert exported["merged_contact_ids"] == [duplicate.pk]
+    assert import_traces_export(ngozi) == {"imports": [], "merged_contact_ids": []}
