@@ -6,86 +6,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contacts', '0006_email'),
-        ('socialcrm', '0003_invitation_sent_at'),
+        ("contacts", "0006_email"),
+        ("socialcrm", "0003_invitation_sent_at"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProviderState',
+            name="ProviderState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=32, unique=True)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('opened_until', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=32, unique=True)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("opened_until", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ListeningKeyword',
+            name="ListeningKeyword",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('keyword', models.CharField(max_length=60)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='listening_keywords', to='socialcrm.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("keyword", models.CharField(max_length=60)),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="listening_keywords",
+                        to="socialcrm.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('keyword',),
-                'constraints': [models.UniqueConstraint(fields=('team', 'keyword'), name='listeningkeyword_unique')],
+                "ordering": ("keyword",),
+                "constraints": [models.UniqueConstraint(fields=("team", "keyword"), name="listeningkeyword_unique")],
             },
         ),
         migrations.CreateModel(
-            name='ProviderCheck',
+            name="ProviderCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=32)),
-                ('status', models.CharField(choices=[('found', 'Found'), ('nothing', 'Nothing found'), ('failed', 'Could not reach'), ('opted_out', 'Opted out')], max_length=12)),
-                ('subject_key', models.CharField(blank=True, max_length=64)),
-                ('checked_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('until', models.DateTimeField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, max_length=100)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_checks', to='contacts.contact')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("found", "Found"),
+                            ("nothing", "Nothing found"),
+                            ("failed", "Could not reach"),
+                            ("opted_out", "Opted out"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("subject_key", models.CharField(blank=True, max_length=64)),
+                ("checked_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("until", models.DateTimeField(blank=True, null=True)),
+                ("error", models.CharField(blank=True, max_length=100)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_checks",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('contact', 'provider'), name='providercheck_unique')],
+                "constraints": [models.UniqueConstraint(fields=("contact", "provider"), name="providercheck_unique")],
             },
         ),
         migrations.CreateModel(
-            name='SocialProfile',
+            name="SocialProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('network', models.CharField(max_length=32)),
-                ('url', models.URLField(max_length=500)),
-                ('handle', models.CharField(blank=True, max_length=200)),
-                ('display_name', models.CharField(blank=True, max_length=200)),
-                ('avatar_url', models.URLField(blank=True, max_length=500)),
-                ('bio', models.TextField(blank=True, max_length=1000)),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('links', models.JSONField(blank=True, default=list)),
-                ('feeds', models.JSONField(blank=True, default=list)),
-                ('provider', models.CharField(max_length=32)),
-                ('source_url', models.URLField(blank=True, max_length=500)),
-                ('fetched_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confidence', models.FloatField(default=0.5)),
-                ('verified', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('suggested', 'Suggested'), ('accepted', 'Accepted'), ('rejected', 'Rejected')], default='suggested', max_length=12)),
-                ('field_status', models.JSONField(blank=True, default=dict)),
-                ('conflicts', models.JSONField(blank=True, default=dict)),
-                ('listened_at', models.DateTimeField(blank=True, null=True)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='social_profiles', to='contacts.contact')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("network", models.CharField(max_length=32)),
+                ("url", models.URLField(max_length=500)),
+                ("handle", models.CharField(blank=True, max_length=200)),
+                ("display_name", models.CharField(blank=True, max_length=200)),
+                ("avatar_url", models.URLField(blank=True, max_length=500)),
+                ("bio", models.TextField(blank=True, max_length=1000)),
+                ("location", models.CharField(blank=True, max_length=200)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                ("title", models.CharField(blank=True, max_length=200)),
+                ("links", models.JSONField(blank=True, default=list)),
+                ("feeds", models.JSONField(blank=True, default=list)),
+                ("provider", models.CharField(max_length=32)),
+                ("source_url", models.URLField(blank=True, max_length=500)),
+                ("fetched_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("confidence", models.FloatField(default=0.5)),
+                ("verified", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("suggested", "Suggested"), ("accepted", "Accepted"), ("rejected", "Rejected")],
+                        default="suggested",
+                        max_length=12,
+                    ),
+                ),
+                ("field_status", models.JSONField(blank=True, default=dict)),
+                ("conflicts", models.JSONField(blank=True, default=dict)),
+                ("listened_at", models.DateTimeField(blank=True, null=True)),
+                ("is_demo", models.BooleanField(default=False)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="social_profiles",
+                        to="contacts.contact",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-verified', '-confidence', 'network', 'id'),
-                'indexes': [models.Index(fields=['fetched_at'], name='socialprofile_fetched_idx'), models.Index(condition=models.Q(('status', 'accepted')), fields=['listened_at'], name='socialprofile_listen_idx')],
-                'constraints': [models.UniqueConstraint(fields=('contact', 'network', 'url'), name='socialprofile_unique_per_contact')],
+                "ordering": ("-verified", "-confidence", "network", "id"),
+                "indexes": [
+                    models.Index(fields=["fetched_at"], name="socialprofile_fetched_idx"),
+                    models.Index(
+                        condition=models.Q(("status", "accepted")),
+                        fields=["listened_at"],
+                        name="socialprofile_listen_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("contact", "network", "url"), name="socialprofile_unique_per_contact"
+                    )
+                ],
             },
         ),
     ]
