@@ -67,6 +67,8 @@ class PlannedRow:
     name: str = ""
     methods: list[NewMethod] = field(default_factory=list)
     existing_id: int | None = None
+    # The matched contact as planning read it (an update writes its changes onto it).
+    existing: Contact | None = None
     changes: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
 
@@ -224,7 +226,7 @@ def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) 
     if row.organization and contact.organization_id is None:
         changes["organization"] = row.organization
     if row.notes and row.notes not in contact.notes:
-        changes["notes"] = row.notes
+        changes["notes"] = "\n\n".join(part for part in (contact.notes, row.notes) if part)
     own = {(method.kind, method.normalized) for method in contact.methods.all()}
     planned.methods = [
         method
@@ -236,6 +238,7 @@ def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) 
     planned.tags = [tag for tag in planned.tags if tag not in own_tags]
     planned.changes = changes
     planned.existing_id = contact.pk
+    planned.existing = contact
     planned.name = contact.display_name
     if not (changes or planned.methods or planned.tags):
         planned.action, planned.reason = SKIP, f"Already in the team as {contact.display_name}; nothing new."
