@@ -37,7 +37,7 @@ def _column_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]])
         for index in json_fields:
             values[index] = fields[index].get_db_prep_save(values[index], connection)
         prepared.append(values)
-    return [field.column for field in fields], prepared
+    return [str(field.column) for field in fields], prepared
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -66,7 +66,7 @@ def insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, igno
             target = "import_staging"
         else:
             target = table
-        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
         if ignore_conflicts:
