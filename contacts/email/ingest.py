@@ -3,8 +3,9 @@
 One service, ``email_ingest``, for the three ways mail comes in (upload, the dropbox
 webhook, IMAP sync). Each message is matched on its From/To/Cc addresses against the email
 methods of the contacts in scope (never creating a contact), and recorded once per matched
-contact through ``activity_record`` with the Message-ID as external id, so the same mail
-forwarded by three teammates or synced twice is one entry per person.
+contact through ``activity_record_many`` (the batch form of ``activity_record``) with the
+Message-ID as external id, so the same mail forwarded by three teammates or synced twice is
+one entry per person.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from django.db.models import QuerySet
 
 from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message
 from contacts.models import Activity, Contact, ContactMethod, TeamSettings
-from contacts.services.timeline import activity_record
+from contacts.services.timeline import activity_record_many
 
-# Messages are matched and recorded this many at a time: one address query and one
-# dedupe query per chunk, one transaction per chunk.
-CHUNK = 500
+# Messages are matched and recorded this many at a time: one address query, one dedupe
+# query and one insert per chunk, one transaction per chunk.
+CHUNK = 2000
 
 
 class EmailAuditAction(models.TextChoices):
@@ -130,15 +131,7 @@ def _record_chunk(
     chunk: list[ParsedEmail], matcher: _Matcher, *, actor: Any, source: str, result: IngestResult
 ) -> None:
     by_address = matcher.methods({address.email for message in chunk for address in message.participants})
-    existing = set(
-        Activity.objects.filter(
-            kind=Activity.Kind.EMAIL,
-            contact_id__in={contact.pk for contacts in by_address.values() for contact in contacts},
-            external_id__in={message.message_id for message in chunk},
-        )
-        .order_by()
-        .values_list("contact_id", "external_id")
-    )
+    rows: list[tuple[ParsedEmail, list[Activity]]] = []
     for message in chunk:
         matched: dict[int, tuple[Contact, set[str]]] = {}
         for address in message.participants:
@@ -147,32 +140,43 @@ def _record_chunk(
         if not matched:
             result.unmatched += 1
             continue
-        created_any = False
-        for contact, addresses in matched.values():
-            result.contact_ids.add(contact.pk)
-            if (contact.pk, message.message_id) in existing:
-                continue
-            _, created = activity_record(
-                contact=contact,
-                kind=Activity.Kind.EMAIL,
-                actor=actor,
-                occurred_at=message.date,
-                direction=matcher.direction(message, contact, addresses),
-                subject=message.subject,
-                body=message.text,
-                body_html=message.html,
-                source=source,
-                external_id=message.message_id,
-                thread_key=message.thread_key,
-                payload=_payload(message),
+        result.contact_ids.update(matched)
+        rows.append(
+            (
+                message,
+                [
+                    _activity(message, contact, addresses, matcher, actor, source)
+                    for contact, addresses in matched.values()
+                ],
             )
-            existing.add((contact.pk, message.message_id))
-            created_any = created_any or created
-            result.entries_created += int(created)
-        if created_any:
+        )
+    created = {id(activity) for activity in activity_record_many([a for _, entries in rows for a in entries])}
+    for _, entries in rows:
+        new = sum(1 for activity in entries if id(activity) in created)
+        result.entries_created += new
+        if new:
             result.logged += 1
         else:
             result.already_logged += 1
+
+
+def _activity(
+    message: ParsedEmail, contact: Contact, addresses: set[str], matcher: _Matcher, actor: Any, source: str
+) -> Activity:
+    return Activity(
+        contact=contact,
+        kind=Activity.Kind.EMAIL,
+        actor=actor,
+        occurred_at=message.date,
+        direction=matcher.direction(message, contact, addresses),
+        subject=message.subject,
+        body=message.text,
+        body_html=message.html,
+        source=source,
+        external_id=message.message_id,
+        thread_key=message.thread_key,
+        payload=_payload(message),
+    )
 
 
 def email_ingest(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.headerregistry import BaseHeader, HeaderRegistry
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
@@ -47,6 +47,8 @@ _FATAL_DEFECTS = {
 }
 _MSG_ID = re.compile(r"<([^<>\s]{1,400})>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# Raw 8-bit header bytes, as the parser hands them over (surrogate-escaped).
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 class BrokenMessage(ValueError):
@@ -104,7 +106,7 @@ class ParsedEmail:
 
 def clean_text(value: str) -> str:
     """Text safe to store: undecodable header bytes become U+FFFD, NULs (PostgreSQL) are dropped."""
-    if any("\udc80" <= char <= "\udcff" for char in value):
+    if _SURROGATE.search(value):
         raw = value.encode("utf-8", "surrogateescape")
         try:
             value = raw.decode("utf-8")
@@ -229,7 +231,8 @@ def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    return clean_text(decode_bytes(payload, part.get_content_charset()))
+    # Decoded here from bytes: no surrogates to repair, only NULs to drop.
+    return decode_bytes(payload, part.get_content_charset()).replace("\x00", "")
 
 
 def _attachment(part: Message) -> dict[str, Any]:
@@ -253,17 +256,29 @@ def _walk_leaves(part: Message) -> Iterator[Message]:
         yield part
 
 
-def _bodies(message: EmailMessage) -> tuple[str, str, list[dict[str, Any]]]:
-    text_part = message.get_body(preferencelist=("plain",))
-    html_part = message.get_body(preferencelist=("html",))
+def _bodies(message: Message) -> tuple[str, str, list[dict[str, Any]]]:
+    """Plain text, HTML and attachment metadata, in one pass over the leaf parts.
+
+    The first inline text/plain and text/html parts are the bodies; any part with a file
+    name, an attachment disposition or a non-text type is an attachment (metadata only). A
+    bare non-text message (a PDF sent as the whole body) is an attachment, not a body.
+    """
+    text_part: Message | None = None
+    html_part: Message | None = None
+    attachments: list[dict[str, Any]] = []
+    for part in _walk_leaves(message):
+        content_type = part.get_content_type()
+        inline = part.get_content_disposition() != "attachment" and not part.get_filename()
+        if inline and content_type == "text/plain" and text_part is None:
+            text_part = part
+        elif inline and content_type == "text/html" and html_part is None:
+            html_part = part
+        elif not inline or part.get_content_maintype() != "text":
+            attachments.append(_attachment(part))
     text = _part_text(text_part) if text_part is not None else ""
     html = _part_text(html_part) if html_part is not None else ""
-    attachments = [
-        _attachment(part) for part in _walk_leaves(message) if part is not text_part and part is not html_part
-    ]
     if not text and html:
         text = html_to_text(html)
-    # A bare non-text message (a PDF sent as the whole body) is an attachment, not a body.
     return _cap(text, BODY_MAX_CHARS), _cap(html, HTML_MAX_CHARS), attachments[:MAX_ATTACHMENTS]
 
 
@@ -289,7 +304,6 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
         raise BrokenMessage("empty")
     try:
         message = message_from_bytes(raw, policy=POLICY)
-        assert isinstance(message, EmailMessage)  # noqa: S101 - POLICY's message factory
         headers = _raw_headers(message)
         senders = _addresses("from", headers.get("from", "")) or _addresses("sender", headers.get("sender", ""))
         if not senders:

@@ -37,8 +37,10 @@ class ThreadMessage:
 
     @classmethod
     def of(cls, activity: Activity) -> ThreadMessage:
-        payload = activity.payload if isinstance(activity.payload, dict) else {}
-        sender = payload.get("from") if isinstance(payload.get("from"), dict) else {}
+        payload: dict[str, Any] = activity.payload if isinstance(activity.payload, dict) else {}
+        sender = payload.get("from")
+        if not isinstance(sender, dict):
+            sender = {}
         return cls(
             activity=activity,
             sender_name=str(sender.get("name") or ""),

@@ -106,6 +106,99 @@ def activity_record(
     return activity, True
 
 
+def _touch_many(interactions: list[Activity]) -> None:
+    # Per contact, one UPDATE with its newest interaction per field (a single CASE over
+    # hundreds of contacts costs Django more to compile than these small statements).
+    newest: dict[int, dict[str, datetime]] = {}
+    for activity in interactions:
+        fields = newest.setdefault(activity.contact_id, {})
+        names = ["last_contacted_at"]
+        if activity.direction == Activity.Direction.INBOUND:
+            names.append("last_inbound_at")
+        elif activity.direction == Activity.Direction.OUTBOUND:
+            names.append("last_outbound_at")
+        for name in names:
+            if name not in fields or activity.occurred_at > fields[name]:
+                fields[name] = activity.occurred_at
+    for contact_id, fields in newest.items():
+        Contact.objects.filter(pk=contact_id).update(**{name: _latest(name, at) for name, at in fields.items()})
+
+
+@transaction.atomic
+def activity_record_many(activities: list[Activity]) -> list[Activity]:
+    """Add many timeline rows at once (bulk imports such as an mbox); return those created.
+
+    The batch form of ``activity_record``, with its guarantees: ``activities`` are unsaved
+    rows; ``body_html`` is sanitized; a row whose (contact, kind, external_id) exists, or
+    comes twice in the batch, is skipped; interactions move each contact's last contacted /
+    inbound / outbound times, and its reminder clocks once, for its newest entry. A constant
+    number of queries plus the reminders' per contact touched.
+    """
+    keyed = [activity for activity in activities if activity.external_id]
+    seen: set[tuple[int, str, str]] = set()
+    if keyed:
+        seen = set(
+            Activity.objects.filter(
+                contact_id__in={activity.contact_id for activity in keyed},
+                kind__in={activity.kind for activity in keyed},
+                external_id__in={activity.external_id for activity in keyed},
+            )
+            .order_by()
+            .values_list("contact_id", "kind", "external_id")
+        )
+    fresh: list[Activity] = []
+    for activity in activities:
+        key = (activity.contact_id, activity.kind, activity.external_id)
+        if activity.external_id and key in seen:
+            continue
+        seen.add(key)
+        activity.occurred_at = activity.occurred_at or timezone.now()
+        activity.subject = activity.subject[:500]
+        activity.body_html = sanitize_html(activity.body_html) if activity.body_html else ""
+        activity.payload = activity.payload or {}
+        fresh.append(activity)
+    try:
+        with transaction.atomic():
+            Activity.objects.bulk_create(fresh)
+    except IntegrityError:
+        # A concurrent writer recorded some of them first: one by one, each idempotent.
+        return [activity for activity in fresh if _record_one(activity)]
+    interactions = [activity for activity in fresh if activity.kind in INTERACTION_KINDS]
+    if interactions:
+        _touch_many(interactions)
+        newest: dict[int, Activity] = {}
+        for activity in interactions:
+            if activity.contact_id not in newest or activity.occurred_at > newest[activity.contact_id].occurred_at:
+                newest[activity.contact_id] = activity
+        for activity in newest.values():
+            reminders.interaction_recorded(
+                contact_id=activity.contact_id,
+                occurred_at=activity.occurred_at,
+                direction=activity.direction,
+                kind=activity.kind,
+            )
+    return fresh
+
+
+def _record_one(activity: Activity) -> bool:
+    recorded, created = activity_record(
+        contact=activity.contact,
+        kind=activity.kind,
+        actor=activity.actor,
+        occurred_at=activity.occurred_at,
+        direction=activity.direction,
+        subject=activity.subject,
+        body=activity.body,
+        body_html=activity.body_html,
+        source=activity.source,
+        external_id=activity.external_id,
+        thread_key=activity.thread_key,
+        payload=activity.payload,
+    )
+    activity.pk = recorded.pk
+    return created
+
+
 # --- Hand-logged entries (the quick log on the contact page) ------------------------------
 
 # What staff may log by hand, and how long they may still correct or remove their entry.

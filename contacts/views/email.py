@@ -219,5 +219,6 @@ def team_mail_settings(request: HttpRequest, pk: int) -> HttpResponse:
         team_mail_settings_update(actor=request.user, team=team, own_domains=form.cleaned_data["own_domains"])
         messages.success(request, f"Email domains of {team.name} saved.")
     else:
-        messages.error(request, " ".join(form.errors.get("own_domains", ["Check the domains."])))
+        errors: list[str] = [str(error) for error in form.errors.get("own_domains") or ["Check the domains."]]
+        messages.error(request, " ".join(errors))
     return redirect("contacts:mailbox_settings")

@@ -307,3 +307,49 @@ def ingest_bytes(user: Any, data: bytes) -> Any:
     return email_ingest(
         actor=user, source=Source.UPLOAD, raw_messages=mbox_messages(data), contacts=visible_contacts(user)
     )
+
+
+# --- The batch recorder -------------------------------------------------------------------------
+
+
+def test_activity_record_many_dedupes_sanitizes_and_starts_the_reply_clock(alice: Any, amara: Contact):
+    from contacts.services.timeline import activity_record_many
+
+    def email(external_id: str, day: int, direction: str) -> Activity:
+        return Activity(
+            contact=amara,
+            kind="email",
+            occurred_at=datetime(2024, 3, day, tzinfo=UTC),
+            direction=direction,
+            external_id=external_id,
+            body_html="<p>hi</p><script>x()</script>",
+        )
+
+    created = activity_record_many([email("a", 1, "in"), email("b", 3, "out"), email("a", 1, "in")])
+    again = activity_record_many([email("a", 1, "in"), email("c", 2, "in")])
+
+    assert [activity.external_id for activity in created] == ["a", "b"]
+    assert [activity.external_id for activity in again] == ["c"]
+    assert Activity.objects.get(external_id="a").body_html == "<p>hi</p>"
+    amara.refresh_from_db()
+    assert amara.last_outbound_at == datetime(2024, 3, 3, tzinfo=UTC)
+    assert amara.last_inbound_at == datetime(2024, 3, 2, tzinfo=UTC)
+    assert amara.awaiting_reply
+    assert amara.reply_due_at is not None  # the reminders' awaiting-reply clock started from "b"
+
+
+def test_recording_queries_do_not_grow_with_the_messages_of_one_contact(
+    alice: Any, amara: Contact, django_assert_max_num_queries: Any
+):
+    def mbox(count: int) -> list[bytes]:
+        return [
+            f"From: amara.okafor@northwind.example\r\nMessage-ID: <n{count}.{i}@x>\r\n"
+            f"Date: Mon, 1 Apr 2024 10:{i % 60:02d}:00 +0000\r\n\r\nhi\r\n".encode()
+            for i in range(count)
+        ]
+
+    # Per chunk: addresses, team settings, existing Message-IDs, one INSERT, the contact's times,
+    # the reminders' clocks (read, update, close nudges), and the transactions' savepoints.
+    for count in (5, 200):
+        with django_assert_max_num_queries(16):
+            email_ingest(actor=alice, source="upload", raw_messages=mbox(count), contacts=visible_contacts(alice))
