@@ -1,6 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_purposes(sender: AppConfig, **kwargs: Any) -> None:
+    """Re-create catalogue purposes that are missing after a migrate or flush; never overwrite."""
+    from consent.catalogue import seed_purposes
+    from consent.models import Purpose
+
+    seed_purposes(Purpose, overwrite=False)
 
 
 class ConsentConfig(AppConfig):
@@ -28,6 +39,7 @@ class ConsentConfig(AppConfig):
         from socialcrm.audit.registry import register_actions
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
+        post_migrate.connect(_ensure_purposes, sender=self)
         register_gate(allows)
         # Imports skip rows whose email is on the suppression list.
         register_suppression_check(suppressed_among)
