@@ -358,3 +358,12 @@ def test_invalid_domains_are_refused(client_for: Any, mona: Any, team: Any):
     client_for(mona).post(reverse("contacts:team_mail_settings", args=[team.pk]), {"own_domains": "not a domain"})
 
     assert not TeamSettings.objects.filter(team=team).exclude(own_domains=[]).exists()
+
+
+def test_timeline_entries_link_to_their_conversation(client_for: Any, alice: Any, amara: Contact):
+    upload(client_for(alice), reverse("contacts:email_upload"), "thread_1.eml")
+    entry = Activity.objects.get(contact=amara)
+
+    html = client_for(alice).get(reverse("contacts:detail", args=[amara.pk])).content.decode()
+
+    assert f'href="{reverse("contacts:thread", args=[entry.pk])}">View the conversation' in html
