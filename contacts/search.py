@@ -3,8 +3,9 @@
 PostgreSQL uses full-text search ('simple' configuration: names are not English words) and
 pg_trgm for substrings and typos, each branch served by an index from migration 0002; the
 matches are ranked. Terms of one or two characters have no trigram: they match the start
-of the words of names and titles only (the full-text index's prefix search), which the
-search box's help text says. SQLite (the embedded demo) falls back to a plain case-insensitive LIKE.
+of the words of names and titles only (the full-text index's prefix search), listed by
+name rather than ranked, which the search box's help text says. SQLite (the embedded demo)
+falls back to a plain case-insensitive LIKE.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Case, F, FloatField, Lookup, Q, QuerySet, Value, When
+from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from contacts.models import Contact, ContactMethod, Organization
@@ -33,9 +34,12 @@ def contact_search_vector() -> SearchVector:
     return SearchVector("display_name", "title", config=SEARCH_CONFIG)
 
 
-def search_is_ranked() -> bool:
-    """True when ``contact_search`` annotates ``search_rank`` (PostgreSQL)."""
-    return connection.vendor == "postgresql"
+def search_is_ranked(term: str | None = None) -> bool:
+    """True when ``contact_search`` annotates ``search_rank``: on PostgreSQL, for a ``term``
+    long enough to search inside names (shorter ones are listed by name: see below)."""
+    if connection.vendor != "postgresql":
+        return False
+    return term is None or len(term.strip()) >= SUBSTRING_MIN_LENGTH
 
 
 def contact_search(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
@@ -95,10 +99,9 @@ def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Cont
         return contacts.none()
     query = SearchQuery(" & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw")
     matches = Contact.objects.annotate(document=contact_search_vector()).filter(document=query).values("id")
-    # Names starting with the term first. Not ts_rank: it would rebuild the document of each
-    # of the many contacts one or two letters match.
-    rank = Case(When(display_name__istartswith=term, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
-    return contacts.filter(id__in=matches).annotate(search_rank=rank)
+    # Not ranked: one or two letters match thousands of people, and ranking them all would
+    # rebuild each one's document; by name, the page is read off the name index.
+    return contacts.filter(id__in=matches)
 
 
 def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:

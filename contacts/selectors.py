@@ -380,7 +380,10 @@ def contact_list(*, user: Any, filters: Mapping[str, Any] | None = None) -> Quer
 
 
 def contact_list_sort(requested: str | None, *, searching: bool) -> str:
-    """The sort to use: the requested one if known, else by relevance when searching, else by name."""
+    """The sort to use: the requested one if known, else by relevance when ``searching``, else by name.
+
+    ``searching``: a ranked search is running (``contacts.search.search_is_ranked(term)``).
+    """
     if requested in CONTACT_SORTS and requested != RELEVANCE:
         return requested
     return RELEVANCE if searching and search_is_ranked() else "name"

@@ -20,6 +20,7 @@ from contacts.filters import ORGANIZATION_LIST_KEYS, list_query
 from contacts.forms import ContactForm, OrganizationForm, SavedViewForm
 from contacts.models import Contact, Organization
 from contacts.registry import shown_contacts
+from contacts.search import search_is_ranked
 from contacts.services import contacts as services
 from socialcrm import roles
 
@@ -70,7 +71,8 @@ def _sort_columns(data: QueryDict, sort: str) -> list[dict[str, str]]:
 @roles.staff_required
 def contact_list(request: HtmxHttpRequest) -> HttpResponse:
     filterset = selectors.contact_filter(user=request.user, data=request.GET)
-    searching = filterset.form.is_valid() and bool(filterset.form.cleaned_data.get("q", "").strip())
+    # A ranked search sorts by relevance unless a column is chosen (short terms are not ranked).
+    searching = filterset.form.is_valid() and search_is_ranked(filterset.form.cleaned_data.get("q", ""))
     sort = selectors.contact_list_sort(request.GET.get("sort"), searching=searching)
     page = selectors.contact_list_page(contacts=filterset.qs, sort=sort, after=request.GET.get("after"))
     query = list_query(request.GET)

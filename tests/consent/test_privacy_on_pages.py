@@ -193,8 +193,9 @@ def test_one_or_two_letters_match_the_start_of_words_in_names_and_titles(
         return [contact.display_name for contact in response.context["page"].rows]
 
     assert names("ho") == ["Grace Hopper"]
-    assert names("ad") == ["Ada Lovelace", "Grace Hopper"]  # names starting with it first
+    assert names("ad") == ["Ada Lovelace", "Grace Hopper"]  # by name: short terms are not ranked
     assert names("ma") == ["Alan Turing"]
+    assert names("") == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
     assert names("pp") == []  # inside a word: 3 letters or more
     assert names("opp") == ["Grace Hopper"]
 
