@@ -150,7 +150,15 @@ class ConsentEvent(models.Model):
 
     class Meta:
         ordering = ("-occurred_at", "-id")
-        indexes = [models.Index(fields=["contact", "purpose", "-occurred_at"], name="consentevent_contact_idx")]
+        indexes = [
+            models.Index(fields=["contact", "purpose", "-occurred_at"], name="consentevent_contact_idx"),
+            # The DPO console's "recent withdrawals and objections": read newest first, stop at 20.
+            models.Index(
+                fields=["-occurred_at", "-id"],
+                name="consentevent_refusals_idx",
+                condition=Q(action__in=["withdraw", "object"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} · {self.purpose_id} · {self.occurred_at:%Y-%m-%d}"
