@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message
 from contacts.models import Activity, Contact, ContactMethod, TeamSettings
@@ -167,7 +168,7 @@ def _activity(
         contact=contact,
         kind=Activity.Kind.EMAIL,
         actor=actor,
-        occurred_at=message.date,
+        occurred_at=message.date or timezone.now(),  # no readable Date: when it was logged
         direction=matcher.direction(message, contact, addresses),
         subject=message.subject,
         body=message.text,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from contacts.models import Activity, Contact, MailboxConnection, TeamSettings
@@ -92,6 +92,11 @@ def recent_threads(*, contact: Contact) -> list[ThreadSummary]:
         ThreadSummary(activity_id=items[0][0], subject=items[-1][1], last_at=items[0][2], messages=len(items))
         for items in list(threads.values())[:PANEL_THREADS]
     ]
+
+
+def dropbox_contacts(team: Team) -> QuerySet[Contact]:
+    """What a team's dropbox may match: that team's contacts (the signed relay is the only caller)."""
+    return Contact.objects.filter(team=team)
 
 
 def mailbox_of(user: Any) -> MailboxConnection | None:

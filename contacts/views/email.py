@@ -20,6 +20,7 @@ from contacts.email.forms import EmailUploadForm, MailboxConnectionForm, TeamMai
 from contacts.email.ingest import EmailAuditAction, IngestResult, Source, email_ingest
 from contacts.email.parse import read_messages
 from contacts.email.selectors import (
+    dropbox_contacts,
     email_thread,
     mailbox_of,
     managed_team_get,
@@ -142,7 +143,7 @@ def inbound_email(request: HttpRequest, token: str) -> HttpResponse:
         actor=None,
         source=Source.DROPBOX,
         raw_messages=[body],
-        contacts=Contact.objects.filter(team=team),
+        contacts=dropbox_contacts(team),
         max_bytes=limit,
     )
     if result.entries_created:
