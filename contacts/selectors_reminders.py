@@ -172,9 +172,15 @@ def contact_reminders(
 
 
 def notification_list(*, user: Any, limit: int = 50) -> list[Notification]:
-    """The user's notifications, newest first (digests with nothing in them left out)."""
+    """The user's notifications, newest first (digests with nothing in them left out).
+
+    A "reminder due" row names a contact, so it is listed only while its reminder is still
+    one ``user`` sees: after someone leaves a team, that team's contacts drop out. Digest
+    rows hold counts only.
+    """
     return list(
         Notification.objects.filter(user=user)
+        .filter(Q(reminder__isnull=True) | Q(reminder__in=visible_reminders(user).values("pk")))
         .exclude(kind=Notification.Kind.DIGEST, summary="")
         .select_related("reminder__contact")
         .order_by("-created_at", "-id")[:limit]

@@ -217,6 +217,44 @@ def test_notification_preferences_are_saved(alice: Any, client_for: Any) -> None
     assert (preference.digest_hour, preference.digest_enabled, preference.email_on_due) == (6, False, False)
 
 
+# --- someone who left the team -------------------------------------------------------------------
+
+
+def _leave(user: Any, team: Any) -> None:
+    team.members.remove(user)
+    user._own_teams = None
+
+
+@pytest.mark.django_db
+def test_after_leaving_the_team_the_notifications_page_names_none_of_its_contacts(
+    alice: Any, team: Any, contact: Any, client_for: Any
+) -> None:
+    ReminderFactory(contact=contact, assignee=alice, due_at=NOW - timedelta(minutes=1))
+    _tick()
+    assert "Ada Lovelace" in client_for(alice).get(reverse("contacts:notifications")).content.decode()
+    _leave(alice, team)
+    html = client_for(alice).get(reverse("contacts:notifications")).content.decode()
+    assert "Ada Lovelace" not in html and "notification-unread" not in html
+
+
+@pytest.mark.django_db
+def test_after_leaving_the_team_no_due_email_digest_or_bell_for_its_contacts(
+    alice: Any, team: Any, contact: Any, client_for: Any
+) -> None:
+    ReminderFactory(contact=contact, assignee=alice, due_at=NOW - timedelta(minutes=1))
+    with time_machine.travel(NOW, tick=False):
+        notifications.due_notifications_make()
+        notifications.digests_make(now=NOW.replace(hour=8))
+    assert Notification.objects.count() == 2  # made while she was in the team, sent after she left
+    _leave(alice, team)
+    _tick()
+    assert mail.outbox == []
+    assert not Notification.objects.filter(emailed=True).exists()
+    with time_machine.travel(NOW, tick=False):
+        html = client_for(alice).get(reverse("contacts:reminders")).content.decode()
+    assert '<span class="bell-count">0</span>' in html
+
+
 # --- concurrency (PostgreSQL) --------------------------------------------------------------------
 
 
