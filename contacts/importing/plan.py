@@ -67,8 +67,6 @@ class PlannedRow:
     name: str = ""
     methods: list[NewMethod] = field(default_factory=list)
     existing_id: int | None = None
-    # The matched contact as planning read it (an update writes its changes onto it).
-    existing: Contact | None = None
     changes: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
 
@@ -238,7 +236,6 @@ def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) 
     planned.tags = [tag for tag in planned.tags if tag not in own_tags]
     planned.changes = changes
     planned.existing_id = contact.pk
-    planned.existing = contact
     planned.name = contact.display_name
     if not (changes or planned.methods or planned.tags):
         planned.action, planned.reason = SKIP, f"Already in the team as {contact.display_name}; nothing new."

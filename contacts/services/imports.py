@@ -57,8 +57,6 @@ from socialcrm.models import Team
 
 logger = logging.getLogger(__name__)
 
-# What an import may fill in on a contact that already exists (only when empty; notes are appended).
-UPDATABLE_FIELDS = ("first_name", "last_name", "title", "location", "organization", "notes")
 # Rows written per transaction; progress is saved after each batch.
 BATCH_SIZE = 1000
 IMPORT_SOURCE = "import"
@@ -350,19 +348,16 @@ class _Writer:
         }
 
     def _update(self, updates: list[PlannedRow], records: list[dict[str, Any]]) -> None:
-        """Fill the matched contacts' empty fields: one UPDATE for the batch."""
+        """Fill the matched contacts' empty fields (planning computed the values: no reads here)."""
         now = timezone.now()
-        changed = []
         for planned in updates:
-            contact = planned.existing
-            if contact is not None and planned.changes:
-                for attribute, value in planned.changes.items():
-                    if attribute == "organization":
-                        contact.organization_id = self.organizations[value.casefold()]
-                    else:
-                        setattr(contact, attribute, value)
-                contact.updated_at = now
-                changed.append(contact)
+            changes: dict[str, Any] = dict(planned.changes)
+            organization = changes.pop("organization", "")
+            if organization:
+                changes["organization_id"] = self.organizations[organization.casefold()]
+            if changes:
+                # One small UPDATE per changed contact: cheaper than a CASE per column for the batch.
+                Contact.objects.filter(pk=planned.contact_pk).update(**changes, updated_at=now)
             records.append(
                 {
                     "job_id": self.job.pk,
@@ -371,7 +366,6 @@ class _Writer:
                     "line": planned.line,
                 }
             )
-        Contact.objects.bulk_update(changed, [*UPDATABLE_FIELDS, "updated_at"])
 
 
 def error_report_csv(rows: list[tuple[int, str, str]]) -> str:
