@@ -63,6 +63,15 @@ def _apply(state: ConsentState, event: ConsentEvent) -> None:
     state.last_event = event
 
 
+def _replay(state: ConsentState, purpose: Purpose, events: Iterable[ConsentEvent]) -> None:
+    """Set ``state`` to what ``events`` (its contact and purpose, in the order they happened) add up to."""
+    state.consent = ConsentState.Consent.NONE
+    state.lawful_basis = purpose.lawful_basis
+    state.objected = state.restricted = False
+    for event in events:
+        _apply(state, event)
+
+
 @transaction.atomic
 def consent_record(
     *,
@@ -77,6 +86,9 @@ def consent_record(
     occurred_at: datetime | None = None,
 ) -> ConsentEvent:
     """Append one event to the ledger and move the contact's state for ``purpose``.
+
+    The state is the replay of that (contact, purpose)'s events by ``(occurred_at, id)``,
+    so a backdated event takes its place in history rather than overriding later ones.
 
     ``lawful_basis`` defaults to consent for grant/withdraw (the only basis they can
     carry) and to the purpose's default basis for object/restrict/lift. Writes a timeline
@@ -108,8 +120,12 @@ def consent_record(
     forget_consent_snapshot(contact)
     state = ConsentState.objects.select_for_update().filter(contact=contact, purpose=purpose).first()
     if state is None:
-        state = ConsentState(contact=contact, purpose=purpose, lawful_basis=purpose.lawful_basis)
-    _apply(state, event)
+        state = ConsentState(contact=contact, purpose=purpose)
+    # Replayed in the order things happened, not the order they were recorded: a grant
+    # dated last spring, recorded after today's withdrawal, must not undo the withdrawal.
+    # A person's history for one purpose is a handful of rows (the contact/purpose index).
+    history = ConsentEvent.objects.filter(contact=contact, purpose=purpose).order_by("occurred_at", "id")
+    _replay(state, purpose, history)
     state.save()
     activity_record(
         contact=contact,
