@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from socialcrm.env import env_bool, env_int, env_list, env_str, socialaccount_providers
 
@@ -114,13 +116,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # --- Redis: broker and cache -------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# One quick retry, no backoff: a cache that is down should cost milliseconds, not seconds.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2, "retry": Retry(NoBackoff(), 1)}
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to no cache while Redis is unreachable instead of failing requests.
+            "BACKEND": "socialcrm.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "socialcrm",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
