@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -346,44 +346,94 @@ def contact_cadence_set(*, actor: Any, contact: Contact, cadence_days: int | Non
     return contact
 
 
+def _last_email_sent() -> Subquery:
+    """The contact's newest outbound email (what an awaiting-reply clock waits on), as a subquery."""
+    return Subquery(
+        Activity.objects.filter(contact=OuterRef("pk"), kind=Activity.Kind.EMAIL, direction=Activity.Direction.OUTBOUND)
+        .order_by("-occurred_at", "-id")
+        .values("occurred_at")[:1]
+    )
+
+
+def _reply_days() -> Coalesce:
+    return Coalesce("team__reminder_settings__awaiting_reply_days", TeamSettings.DEFAULT_AWAITING_REPLY_DAYS)
+
+
 def interaction_recorded(*, contact_id: int, occurred_at: datetime, direction: str, kind: str) -> None:
     """Reset the clocks after a conversation was logged; close the nudges it answers.
 
     Called by ``activity_record`` for interactions, after it moved the last contacted /
-    inbound / outbound times. Only the newest interaction resets anything (importing an
-    old email does not). Any interaction restarts the keep-in-touch clock and closes the
-    pending cadence nudge; an outbound email starts the awaiting-reply clock (and answers
-    the previous awaiting-reply nudge: the follow-up went out), a reply stops it and closes
-    the nudge. Three statements: read the contact, set its clocks, close the nudges.
+    inbound / outbound times. Keep in touch: only the newest interaction restarts the clock
+    and closes the pending nudge (importing an old call does not). Awaiting reply: the
+    newest interaction, when an outbound email, starts the clock (and answers the previous
+    nudge: the follow-up went out); an inbound reply newer than the last outbound email
+    stops it and closes the nudge whatever else was logged since (a reply synced after a
+    meeting still counts). Three statements, plus the closing ones when a nudge was open.
     """
     row = (
         Contact.objects.filter(pk=contact_id)
-        .values("cadence_days", "last_contacted_at", "last_inbound_at", "last_outbound_at", "cadence_due_at")
-        .annotate(
-            reply_days=Coalesce(
-                "team__reminder_settings__awaiting_reply_days", TeamSettings.DEFAULT_AWAITING_REPLY_DAYS
-            )
-        )
+        .values("cadence_days", "last_contacted_at")
+        .annotate(reply_days=_reply_days(), last_email_sent=_last_email_sent())
         .first()
     )
-    if row is None or row["last_contacted_at"] != occurred_at:
+    if row is None:
         return
+    newest = row["last_contacted_at"] == occurred_at
     clocks: dict[str, Any] = {}
     closing: list[str] = []
-    if row["cadence_days"]:
-        clocks["cadence_due_at"] = occurred_at + timedelta(days=row["cadence_days"])
-    closing.append(Reminder.Kind.CADENCE)
-    if kind == Activity.Kind.EMAIL and direction == Activity.Direction.OUTBOUND:
+    if newest:
+        if row["cadence_days"]:
+            clocks["cadence_due_at"] = occurred_at + timedelta(days=row["cadence_days"])
+        closing.append(Reminder.Kind.CADENCE)
+    if newest and kind == Activity.Kind.EMAIL and direction == Activity.Direction.OUTBOUND:
         clocks["reply_due_at"] = occurred_at + timedelta(days=row["reply_days"])
         closing.append(Reminder.Kind.AWAITING_REPLY)
-    elif direction == Activity.Direction.INBOUND:
+    elif direction == Activity.Direction.INBOUND and (
+        row["last_email_sent"] is None or occurred_at > row["last_email_sent"]
+    ):
         clocks["reply_due_at"] = None
         closing.append(Reminder.Kind.AWAITING_REPLY)
     if clocks:
         Contact.objects.filter(pk=contact_id).update(**clocks)
-    Reminder.objects.filter(
-        Q(contact_id=contact_id) & Q(kind__in=closing) & Q(status__in=OPEN_REMINDER_STATUSES)
-    ).update(status=Reminder.Status.DONE, completed_at=timezone.now(), notify_at=None)
+    if closing:
+        Reminder.objects.filter(
+            Q(contact_id=contact_id) & Q(kind__in=closing) & Q(status__in=OPEN_REMINDER_STATUSES)
+        ).update(status=Reminder.Status.DONE, completed_at=timezone.now(), notify_at=None)
+
+
+def contact_clocks_recompute(*, contact_id: int) -> None:
+    """Recompute both clocks from the timeline, after a logged interaction was edited or deleted.
+
+    Keep in touch: a cadence after the later of the last interaction and the last
+    keep-in-touch nudge closed (none while one is pending). Awaiting reply: the team's delay
+    after the last outbound email, unless an inbound interaction came since or that email
+    was nudged about already. Pending nudges are left as they are.
+    """
+    contact = (
+        Contact.objects.filter(pk=contact_id)
+        .annotate(reply_days=_reply_days(), last_email_sent=_last_email_sent())
+        .first()
+    )
+    if contact is None:
+        return
+    nudges = Reminder.objects.filter(contact_id=contact_id)
+    cadence_due_at = None
+    if (
+        contact.cadence_days
+        and not nudges.filter(kind=Reminder.Kind.CADENCE, status__in=OPEN_REMINDER_STATUSES).exists()
+    ):
+        closed = nudges.filter(kind=Reminder.Kind.CADENCE, completed_at__isnull=False).aggregate(at=Max("completed_at"))
+        since = max(at for at in (contact.last_contacted_at or contact.created_at, closed["at"]) if at is not None)
+        cadence_due_at = since + timedelta(days=contact.cadence_days)
+    reply_due_at = None
+    sent = contact.last_email_sent
+    if (
+        sent is not None
+        and (contact.last_inbound_at is None or contact.last_inbound_at < sent)
+        and not nudges.filter(kind=Reminder.Kind.AWAITING_REPLY, due_at__gt=sent).exists()
+    ):
+        reply_due_at = sent + timedelta(days=contact.reply_days)
+    Contact.objects.filter(pk=contact_id).update(cadence_due_at=cadence_due_at, reply_due_at=reply_due_at)
 
 
 @transaction.atomic

@@ -227,6 +227,8 @@ def _recompute_last_contacted(contact_id: int) -> None:
         last_inbound_at=Subquery(interactions.filter(direction=Activity.Direction.INBOUND).values("occurred_at")[:1]),
         last_outbound_at=Subquery(interactions.filter(direction=Activity.Direction.OUTBOUND).values("occurred_at")[:1]),
     )
+    # The keep-in-touch and awaiting-reply clocks follow from the same times.
+    reminders.contact_clocks_recompute(contact_id=contact_id)
 
 
 @transaction.atomic

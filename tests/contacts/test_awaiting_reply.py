@@ -11,7 +11,7 @@ import time_machine
 from contacts.models import Activity, Contact, Reminder, TeamSettings
 from contacts.services import nudges
 from contacts.services.reminders import team_settings_set
-from contacts.services.timeline import activity_record
+from contacts.services.timeline import MANUAL_SOURCE, activity_delete, activity_record, activity_update
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,80 @@ def test_the_gate_is_asked_before_nudging(contact: Contact, bob: Any) -> None:
     with gate_consultations() as asked:
         _tick(SENT + timedelta(days=4))
     assert asked == ["sales_outreach"]
+
+
+def _meeting(contact: Contact, at: datetime, actor: Any) -> None:
+    with time_machine.travel(at, tick=False):
+        activity_record(contact=contact, kind=Activity.Kind.MEETING, actor=actor, occurred_at=at)
+
+
+def test_a_reply_synced_after_a_later_meeting_still_stops_the_clock(contact: Contact, bob: Any) -> None:
+    # Email out on day 0, meeting logged on day 2, then the reply of day 1 comes in by sync.
+    _email(contact, "out", SENT, actor=bob)
+    _meeting(contact, SENT + timedelta(days=2), bob)
+    with time_machine.travel(SENT + timedelta(days=2, hours=1), tick=False):
+        activity_record(contact=contact, kind=Activity.Kind.EMAIL, occurred_at=SENT + timedelta(days=1), direction="in")
+    contact.refresh_from_db()
+    assert contact.reply_due_at is None
+    assert _tick(SENT + timedelta(days=4)) == 0
+    assert _nudges(contact) == []
+
+
+def test_a_reply_synced_after_a_later_meeting_closes_the_nudge(contact: Contact, bob: Any) -> None:
+    _email(contact, "out", SENT, actor=bob)
+    _tick(SENT + timedelta(days=3, minutes=1))
+    _meeting(contact, SENT + timedelta(days=4), bob)
+    activity_record(
+        contact=contact, kind=Activity.Kind.EMAIL, occurred_at=SENT + timedelta(days=3, hours=2), direction="in"
+    )
+    assert _nudges(contact) == [(Reminder.Status.DONE, bob.email)]
+
+
+def test_a_reply_older_than_the_last_email_changes_nothing(contact: Contact, bob: Any) -> None:
+    _email(contact, "out", SENT, actor=bob)
+    activity_record(contact=contact, kind=Activity.Kind.EMAIL, occurred_at=SENT - timedelta(days=1), direction="in")
+    contact.refresh_from_db()
+    assert contact.reply_due_at == SENT + timedelta(days=3)
+
+
+def test_deleting_a_logged_email_or_reply_recomputes_the_reply_clock(contact: Contact, bob: Any) -> None:
+    with time_machine.travel(SENT, tick=False):
+        sent, _ = activity_record(
+            contact=contact,
+            kind=Activity.Kind.EMAIL,
+            actor=bob,
+            occurred_at=SENT,
+            direction="out",
+            source=MANUAL_SOURCE,
+        )
+        reply, _ = activity_record(
+            contact=contact,
+            kind=Activity.Kind.EMAIL,
+            actor=bob,
+            occurred_at=SENT + timedelta(hours=1),
+            direction="in",
+            source=MANUAL_SOURCE,
+        )
+        contact.refresh_from_db()
+        assert contact.reply_due_at is None
+        activity_delete(actor=bob, activity=reply)  # logged by mistake: waiting again
+        contact.refresh_from_db()
+        assert contact.reply_due_at == SENT + timedelta(days=3)
+        activity_update(actor=bob, activity=sent, occurred_at=SENT - timedelta(days=1), direction="out")
+        contact.refresh_from_db()
+        assert contact.reply_due_at == SENT + timedelta(days=2)
+        activity_delete(actor=bob, activity=sent)
+    contact.refresh_from_db()
+    assert contact.reply_due_at is None
+    assert _tick(SENT + timedelta(days=10)) == 0
+
+
+def test_recomputing_does_not_nudge_twice_about_the_same_email(contact: Contact, bob: Any) -> None:
+    _email(contact, "out", SENT, actor=bob)
+    _tick(SENT + timedelta(days=4))
+    with time_machine.travel(SENT + timedelta(days=4), tick=False):
+        call, _ = activity_record(contact=contact, kind=Activity.Kind.CALL, actor=bob, source=MANUAL_SOURCE)
+        activity_delete(actor=bob, activity=call)
+    contact.refresh_from_db()
+    assert contact.reply_due_at is None
+    assert _tick(SENT + timedelta(days=5)) == 0

@@ -16,7 +16,7 @@ from contacts.models import Activity, Contact, Reminder
 from contacts.services import nudges
 from contacts.services.contacts import contact_update
 from contacts.services.reminders import contact_cadence_set, reminder_complete
-from contacts.services.timeline import activity_record
+from contacts.services.timeline import MANUAL_SOURCE, activity_delete, activity_record, activity_update
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +163,20 @@ def test_finding_breaches_is_one_query_plus_the_gate_per_breach(
     # purpose cache cold), insert the nudges, clear the clocks, release.
     with django_assert_max_num_queries(7):
         assert nudges.cadence_nudges_make(now=now) == 1
+
+
+def test_editing_or_deleting_a_logged_conversation_moves_the_clock_back(contact: Contact, alice: Any) -> None:
+    talked = START + timedelta(days=10)
+    with time_machine.travel(talked, tick=False):
+        call, _ = activity_record(
+            contact=contact, kind=Activity.Kind.CALL, actor=alice, occurred_at=talked, source=MANUAL_SOURCE
+        )
+        contact.refresh_from_db()
+        assert contact.cadence_due_at == talked + timedelta(days=30)
+        activity_update(actor=alice, activity=call, occurred_at=START + timedelta(days=5))
+        contact.refresh_from_db()
+        assert contact.cadence_due_at == START + timedelta(days=35)
+        activity_delete(actor=alice, activity=call)
+    contact.refresh_from_db()
+    assert contact.cadence_due_at == START + timedelta(days=30)
+    assert _tick(START + timedelta(days=31)) == 1
