@@ -31,14 +31,14 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
 
 
 def ensure_role_groups(group_model: Any, permission_model: Any) -> None:
-    """Create any missing role group with its permissions.
+    """Create any missing role group and grant each group its permissions (idempotent).
 
-    Takes the models as arguments so the data migration can pass its historical ones.
+    Runs after every migrate, so a permission added to ``ROLE_PERMISSIONS`` reaches
+    existing databases; permissions an administrator added by hand are kept. Takes the
+    models as arguments so the data migration can pass its historical ones.
     """
     for role, permissions in ROLE_PERMISSIONS.items():
-        group, created = group_model.objects.get_or_create(name=role.value)
-        if not created:
-            continue
+        group, _ = group_model.objects.get_or_create(name=role.value)
         for dotted in permissions:
             app_label, codename = dotted.split(".")
             group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
