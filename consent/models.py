@@ -3,10 +3,11 @@ and the suppression list.
 
 The ledger (``ConsentEvent``) is append-only at three layers: the model refuses
 ``save()`` on an existing row and ``delete()``; its QuerySet refuses ``update()`` and
-``delete()``; on PostgreSQL a trigger (migration 0003) raises on UPDATE, and on DELETE
-unless the transaction set ``socialcrm.erasure = 'on'`` (``consent.services.consent_events_erase``
-does, for erasure). Deleting a contact that still has a ledger is refused (PROTECT):
-erasure removes the ledger first, through the personal-data holder.
+``delete()``; on PostgreSQL a trigger (migrations 0003, 0005) raises on UPDATE, and on
+DELETE unless the transaction set ``socialcrm.erasure`` to the id of the row's contact
+(``consent.services.consent_events_erase`` does, for erasure). Deleting a contact that
+still has a ledger is refused (PROTECT): erasure removes the ledger first, through the
+personal-data holder.
 """
 
 from __future__ import annotations
@@ -106,9 +107,11 @@ class ConsentEventQuerySet(models.QuerySet["ConsentEvent"]):
         raise AppendOnlyError("The consent ledger is append-only.")
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        from consent.erasure import erasure_in_progress
+        from consent.erasure import erasing_contact_id
 
-        if not erasure_in_progress():
+        erasing = erasing_contact_id()
+        # Only the rows of the person being erased: one query to make sure of it.
+        if erasing is None or self.exclude(contact_id=erasing).exists():
             raise AppendOnlyError("The consent ledger is append-only; erase through consent_events_erase().")
         return super().delete()
 

@@ -265,7 +265,7 @@ def consent_events_erase(contact: Contact) -> int:
     Opens the ledger's two locks for this transaction (see consent/erasure.py); the
     caller is the erasure of the whole person, which writes its own audit row.
     """
-    with erasure_session():
+    with erasure_session(contact.pk):
         ConsentState.objects.filter(contact=contact).delete()
         PrivacyPreference.objects.filter(contact=contact).delete()
         deleted, _ = ConsentEvent.objects.filter(contact=contact).delete()

@@ -88,7 +88,7 @@ def test_postgresql_allows_delete_only_inside_the_erasure_session(event: Consent
     delete = "DELETE FROM consent_consentevent WHERE id = %s"
     with (
         transaction.atomic(),
-        erasure_session(),
+        erasure_session(event.contact_id),
         pytest.raises(DatabaseError, match="append-only"),
         transaction.atomic(),
         connection.cursor() as cursor,
@@ -97,7 +97,29 @@ def test_postgresql_allows_delete_only_inside_the_erasure_session(event: Consent
     # The session closes the door behind it, even inside a longer transaction.
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(delete, [event.pk])
-    with transaction.atomic(), erasure_session(), connection.cursor() as cursor:
+    with transaction.atomic(), erasure_session(event.contact_id), connection.cursor() as cursor:
         cursor.execute("DELETE FROM consent_consentstate WHERE contact_id = %s", [event.contact_id])
         cursor.execute(delete, [event.pk])
     assert not ConsentEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_the_erasure_session_of_one_contact_cannot_delete_another_contacts_ledger(
+    event: ConsentEvent, team: Any, record: Any
+) -> None:
+    other = record(ContactFactory(team=team), "marketing_email", "grant")
+    with pytest.raises(AppendOnlyError), transaction.atomic(), erasure_session(event.contact_id):
+        ConsentEvent.objects.filter(pk__in=[event.pk, other.pk]).delete()
+    assert ConsentEvent.objects.filter(pk__in=[event.pk, other.pk]).count() == 2
+
+
+@on_postgresql
+def test_postgresql_refuses_deleting_another_contacts_events_with_the_flag_set_for_one(
+    event: ConsentEvent, team: Any, record: Any
+) -> None:
+    other = record(ContactFactory(team=team), "marketing_email", "grant")
+    delete = "DELETE FROM consent_consentevent WHERE id = %s"
+    for flag in (str(event.contact_id), "on"):  # 'on' was the old, any-contact flag
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL socialcrm.erasure = %s", [flag])
+            cursor.execute(delete, [other.pk])
+    assert ConsentEvent.objects.filter(pk=other.pk).exists()
