@@ -5,8 +5,8 @@ Three steps, each safe to run twice or concurrently, and to crash half-way:
 1. ``due_notifications_make`` claims reminders whose ``notify_at`` has come (``SKIP LOCKED``),
    inserts one ``Notification`` per (reminder, due time) under a unique idempotency key and
    clears ``notify_at`` in the same transaction;
-2. ``digests_make`` inserts one digest notification per user and local date once their
-   chosen hour has come in their time zone;
+2. ``digests_make`` inserts one digest notification per user and local date during their
+   chosen hour in their time zone (or the hour after, to catch up after an outage);
 3. ``notifications_deliver`` sends every notification not yet sent: each is locked
    (``SKIP LOCKED``; a second worker skips it), emailed, and marked sent in one
    transaction, so a crash before the commit leaves it for the next tick, and a second
@@ -17,7 +17,7 @@ Nothing is scheduled as a Celery ETA: beat ticks every minute and the schedule i
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -34,6 +34,7 @@ from contacts.services.reminders import user_zone, zone_named
 from socialcrm.models import User
 
 BATCH = 500
+DIGEST_CATCH_UP_HOURS = 2  # the chosen hour and the next one
 
 
 def site_link(url_name: str, **kwargs: Any) -> str:
@@ -47,6 +48,20 @@ def due_key(reminder_id: int, due_at: datetime) -> str:
 
 def digest_key(user_id: int, local_date: Any) -> str:
     return f"digest:{user_id}:{local_date.isoformat()}"
+
+
+def digest_day(now: datetime, zone: Any, hour: int | None) -> date | None:
+    """The local day whose digest is due at ``now``, or None outside the digest window.
+
+    A digest goes out within its hour, or up to ``DIGEST_CATCH_UP_HOURS`` after it when beat
+    was down (so never late in the evening for a morning digest); the window may run past
+    midnight, and the digest then still belongs to the day it was meant for.
+    """
+    local = now.astimezone(zone)
+    late = (local.hour - (NotificationPreference.DEFAULT_DIGEST_HOUR if hour is None else hour)) % 24
+    if late >= DIGEST_CATCH_UP_HOURS:
+        return None
+    return (local - timedelta(hours=late)).date()
 
 
 def due_notifications_make(*, now: datetime | None = None, limit: int = BATCH) -> int:
@@ -71,7 +86,7 @@ def due_notifications_make(*, now: datetime | None = None, limit: int = BATCH) -
 
 
 def digests_make(*, now: datetime | None = None) -> int:
-    """Make today's digest notification for each user whose digest hour has come; return how many.
+    """Make today's digest notification for each user within their digest window (``digest_day``); return how many.
 
     Only users with a reminder due within a day are considered (the digest is "overdue and
     today"); three queries per tick: the users, the keys already made, the insert.
@@ -90,9 +105,9 @@ def digests_make(*, now: datetime | None = None) -> int:
         if user["notification_pref__digest_enabled"] is False:
             continue
         hour = user["notification_pref__digest_hour"]
-        local = now.astimezone(zone_named(user["time_zone"]))
-        if local.hour >= (NotificationPreference.DEFAULT_DIGEST_HOUR if hour is None else hour):
-            keys[digest_key(user["pk"], local.date())] = user["pk"]
+        day = digest_day(now, zone_named(user["time_zone"]), hour)
+        if day is not None:
+            keys[digest_key(user["pk"], day)] = user["pk"]
     existing = set(Notification.objects.filter(key__in=list(keys)).values_list("key", flat=True))
     fresh = [
         Notification(user_id=user_id, kind=Notification.Kind.DIGEST, key=key)

@@ -158,6 +158,30 @@ def test_each_user_gets_their_digest_at_their_hour_in_their_time_zone(
 
 
 @pytest.mark.django_db
+def test_a_digest_is_not_sent_late_in_the_day(alice: Any, contact: Any) -> None:
+    # Digest hour 08:00 UTC: from 08:00 to 10:00 (catch-up), not in the afternoon.
+    day = datetime(2024, 6, 3, tzinfo=UTC)
+    ReminderFactory(contact=contact, assignee=alice, due_at=day + timedelta(hours=20), notify_at=None)
+    assert _digest_tick(day + timedelta(hours=15)) == 0
+    assert _digest_tick(day + timedelta(hours=7, minutes=59)) == 0
+    assert _digest_tick(day + timedelta(hours=10)) == 0
+    assert _digest_tick(day + timedelta(hours=9, minutes=59)) == 1  # catching up after an outage
+    assert _digest_tick(day + timedelta(hours=9, minutes=59, seconds=30)) == 0
+
+
+@pytest.mark.django_db
+def test_a_late_evening_digest_caught_up_after_midnight_is_still_that_days(alice: Any, contact: Any) -> None:
+    NotificationPreference.objects.create(user=alice, digest_hour=23)
+    day = datetime(2024, 6, 3, tzinfo=UTC)
+    ReminderFactory(contact=contact, assignee=alice, due_at=day + timedelta(hours=20), notify_at=None)
+    assert _digest_tick(day + timedelta(hours=22, minutes=59)) == 0
+    assert _digest_tick(day + timedelta(days=1, minutes=30)) == 1
+    assert Notification.objects.get().key == f"digest:{alice.pk}:2024-06-03"
+    assert _digest_tick(day + timedelta(days=1, hours=23)) == 1  # the next day's
+    assert _digest_tick(day + timedelta(days=1, hours=23, minutes=5)) == 0
+
+
+@pytest.mark.django_db
 def test_the_digest_lists_overdue_and_today_only_the_users_own(alice: Any, bob: Any, team: Any, settings: Any) -> None:
     settings.SITE_URL = "https://crm.example"
     at = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
