@@ -44,8 +44,17 @@ class ConsentRecordForm(forms.Form):
 
 
 class PrivacyPreferenceForm(forms.Form):
-    identify_by = forms.ChoiceField(
-        choices=PrivacyPreference.IdentifyBy.choices, widget=forms.RadioSelect, label="Identify the person by"
+    """The person's privacy controls, each phrased so that unticked is the default.
+
+    Nothing is ticked until the person asked for it: every box records something they
+    said (a refusal, a pseudonym, a withheld attribute). Business functions and analytics
+    are asked as refusals and stored as what remains allowed (the model's
+    ``business_functions`` / ``allowed_analytics``): a *yes* to a consent-based purpose is
+    a grant in the ledger, with its evidence, never a box ticked for them here.
+    """
+
+    use_pseudonym = forms.BooleanField(
+        required=False, label="Identify them by a pseudonym instead of their name", help_text="Give it below."
     )
     pseudonym = forms.CharField(max_length=150, required=False)
     withheld_attributes = forms.MultipleChoiceField(
@@ -60,35 +69,46 @@ class PrivacyPreferenceForm(forms.Form):
         required=False,
         label="Networks not to be linked",
     )
-    business_functions = forms.MultipleChoiceField(
+    refused_business_functions = forms.MultipleChoiceField(
         choices=BusinessFunction.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Parts of the business that may engage them",
+        label="Parts of the business that must NOT engage them",
     )
-    allowed_analytics = forms.MultipleChoiceField(
+    refused_analytics = forms.MultipleChoiceField(
         choices=Analytics.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Analytics that may be applied to them",
+        label="Analytics that must NOT be applied to them",
     )
     do_not_contact = forms.BooleanField(required=False, label="Do not contact")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("identify_by") == PrivacyPreference.IdentifyBy.PSEUDONYM and not cleaned.get("pseudonym"):
+        if cleaned.get("use_pseudonym") and not cleaned.get("pseudonym"):
             self.add_error("pseudonym", "Give the pseudonym the person wants to be shown by.")
+        # Into the service's terms: who identifies them how, and what stays allowed.
+        use_pseudonym = cleaned.pop("use_pseudonym", False)
+        cleaned["identify_by"] = (
+            PrivacyPreference.IdentifyBy.PSEUDONYM if use_pseudonym else PrivacyPreference.IdentifyBy.NAME
+        )
+        refused_functions = set(cleaned.pop("refused_business_functions", []))
+        cleaned["business_functions"] = [value for value in BusinessFunction.values if value not in refused_functions]
+        refused_analytics = set(cleaned.pop("refused_analytics", []))
+        cleaned["allowed_analytics"] = [value for value in Analytics.values if value not in refused_analytics]
         return cleaned
 
     @staticmethod
     def initial_for(preference: PrivacyPreference) -> dict[str, Any]:
         return {
-            "identify_by": preference.identify_by,
+            "use_pseudonym": preference.identify_by == PrivacyPreference.IdentifyBy.PSEUDONYM,
             "pseudonym": preference.pseudonym,
             "withheld_attributes": preference.withheld_attributes,
             "unlinked_networks": preference.unlinked_networks,
-            "business_functions": preference.business_functions,
-            "allowed_analytics": preference.allowed_analytics,
+            "refused_business_functions": [
+                value for value in BusinessFunction.values if value not in preference.business_functions
+            ],
+            "refused_analytics": [value for value in Analytics.values if value not in preference.allowed_analytics],
             "do_not_contact": preference.do_not_contact,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -93,7 +94,7 @@ def test_charlie_gets_404_on_alices_contact(
 
 def test_charlie_cannot_change_preferences_of_alices_contact(contact: Any, charlie: Any, client_for: Any) -> None:
     response = client_for(charlie).post(
-        reverse("consent:preferences", kwargs={"pk": contact.pk}), {"identify_by": "name", "do_not_contact": "on"}
+        reverse("consent:preferences", kwargs={"pk": contact.pk}), {"do_not_contact": "on"}
     )
     assert response.status_code == 404
     assert not PrivacyPreference.objects.filter(contact=contact).exists()
@@ -103,18 +104,19 @@ def test_staff_edit_preferences_and_the_gate_follows(contact: Any, mona: Any, cl
     response = client_for(mona).post(
         reverse("consent:preferences", kwargs={"pk": contact.pk}),
         {
-            "identify_by": "pseudonym",
+            "use_pseudonym": "on",
             "pseudonym": "R. P.",
             "withheld_attributes": ["email", "location"],
             "unlinked_networks": ["github"],
-            "business_functions": ["support"],
-            "allowed_analytics": [],
+            "refused_business_functions": ["marketing", "sales", "customer_service"],
+            "refused_analytics": ["sentiment", "offer_targeting", "influence"],
             "do_not_contact": "on",
         },
     )
     assert response.status_code == 302
     preference = PrivacyPreference.objects.get(contact=contact)
     assert preference.withheld_attributes == ["email", "location"]
+    assert preference.identify_by == "pseudonym" and preference.pseudonym == "R. P."
     assert preference.business_functions == ["support"] and preference.allowed_analytics == []
     assert preference.do_not_contact and preference.updated_by == mona
     from consent.gate import allows
@@ -122,9 +124,31 @@ def test_staff_edit_preferences_and_the_gate_follows(contact: Any, mona: Any, cl
     assert not allows(contact, "sales_outreach").allowed
 
 
+def test_the_preferences_form_of_a_fresh_contact_has_nothing_ticked(contact: Any, alice: Any, client_for: Any) -> None:
+    response = client_for(alice).get(reverse("consent:preferences", kwargs={"pk": contact.pk}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'type="checkbox"' in html
+    assert "checked" not in html
+    # Saving it untouched refuses nothing: every business function and analytics kind stays allowed.
+    # What a browser sends for it: the empty pseudonym box (unticked boxes send nothing).
+    client_for(alice).post(reverse("consent:preferences", kwargs={"pk": contact.pk}), {"pseudonym": ""})
+    preference = PrivacyPreference.objects.get(contact=contact)
+    assert preference.identify_by == "name" and not preference.do_not_contact
+    assert preference.business_functions == ["marketing", "sales", "customer_service", "support"]
+    assert preference.allowed_analytics == ["sentiment", "offer_targeting", "influence"]
+
+
+def test_the_preferences_form_ticks_only_what_the_person_refused(contact: Any, alice: Any, client_for: Any) -> None:
+    PrivacyPreference.objects.create(contact=contact, business_functions=["sales", "support"], allowed_analytics=[])
+    html = client_for(alice).get(reverse("consent:preferences", kwargs={"pk": contact.pk})).content.decode()
+    ticked = re.findall(r'<input[^>]*value="([a-z_]+)"[^>]*checked', html)
+    assert sorted(ticked) == sorted(["marketing", "customer_service", "sentiment", "offer_targeting", "influence"])
+
+
 def test_a_pseudonym_without_a_name_is_refused(contact: Any, alice: Any, client_for: Any) -> None:
     response = client_for(alice).post(
-        reverse("consent:preferences", kwargs={"pk": contact.pk}), {"identify_by": "pseudonym", "pseudonym": ""}
+        reverse("consent:preferences", kwargs={"pk": contact.pk}), {"use_pseudonym": "on", "pseudonym": ""}
     )
     assert response.status_code == 422
     assert not PrivacyPreference.objects.filter(contact=contact).exists()
