@@ -46,6 +46,11 @@ def _consent_panel_context(
     }
 
 
+def _audit_view(request: HttpRequest, contact: Contact) -> None:
+    # The consent and preferences pages show the person's data: a view of the contact, once per page.
+    audit_record(actor=request.user, action=AuditAction.CONTACT_VIEWED, object_type="contact", object_id=contact.pk)
+
+
 def consent_panel(request: HttpRequest, contact: Contact) -> str:
     """The contact page's consent panel (registered in ConsentConfig.ready).
 
@@ -67,6 +72,7 @@ def preferences_panel(request: HttpRequest, contact: Contact) -> str:
 def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
     """The consent panel as a page of its own (where recording lands without JavaScript)."""
     contact = contact_get(user=request.user, pk=pk)
+    _audit_view(request, contact)
     context = _consent_panel_context(contact)
     context["preference"] = selectors.preference_for(contact)
     return render(request, "consent/contact_consent.html", context)
@@ -106,13 +112,18 @@ def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "consent/partials/consent_panel.html", context, status=422)
     context["preference"] = selectors.preference_for(contact)
+    _audit_view(request, contact)
     return render(request, "consent/contact_consent.html", context, status=422)
 
 
 @require_GET
 @roles.staff_required
 def receipt(request: HttpRequest, receipt_id: str) -> HttpResponse:
-    """Download one ledger event as a Kantara consent receipt (JSON)."""
+    """Download one ledger event as a Kantara consent receipt (JSON).
+
+    Audited as an export of the contact's data (``contact.exported``): a receipt carries
+    the person's identifier and leaves the system with them or the DPO.
+    """
     event = selectors.consent_event_get(user=request.user, receipt_id=receipt_id)
     audit_record(
         actor=request.user, action=AuditAction.CONTACT_EXPORTED, object_type="contact", object_id=event.contact_id
@@ -139,6 +150,7 @@ def preferences(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Privacy preferences saved.")
             return redirect("consent:contact_consent", pk=contact.pk)
+    _audit_view(request, contact)
     context = {"contact": contact, "contact_name": contact_privacy(contact).name_for(contact), "form": form}
     return render(request, "consent/preferences.html", context, status=422 if form.errors else 200)
 
