@@ -26,6 +26,16 @@ def import_job_get(*, user: Any, pk: int) -> ImportJob:
     return job
 
 
+def import_error_report(*, user: Any, pk: int) -> tuple[ImportJob, str]:
+    """The import ``pk`` (as ``import_job_get``) and its report of rows not imported, as CSV text.
+
+    The report is deferred when listing jobs (it can be large), so it is read on its own here.
+    """
+    job = import_job_get(user=user, pk=pk)
+    report = ImportJob.objects.filter(pk=job.pk).values_list("error_report", flat=True).first()
+    return job, report or ""
+
+
 def recent_import_jobs(*, user: Any, limit: int = 20) -> list[ImportJob]:
     """The latest imports into the user's teams (one query)."""
     return list(visible_import_jobs(user).order_by("-created_at", "-id")[:limit])

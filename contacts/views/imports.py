@@ -15,7 +15,7 @@ from contacts.forms_imports import ImportMappingForm, ImportUploadForm
 from contacts.importing.detect import FORMAT_LABELS, GENERIC
 from contacts.models import ImportJob
 from contacts.selectors import contact_list, visible_teams
-from contacts.selectors_imports import import_job_get, recent_import_jobs
+from contacts.selectors_imports import import_error_report, import_job_get, recent_import_jobs
 from contacts.services import imports as services
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
@@ -117,8 +117,7 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @can_import
 def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
     """The rows that were not imported, as CSV: line number, result, reason."""
-    job = import_job_get(user=request.user, pk=pk)
-    report = ImportJob.objects.filter(pk=job.pk).values_list("error_report", flat=True).first() or ""
+    job, report = import_error_report(user=request.user, pk=pk)
     response = HttpResponse(report or "line,result,reason\r\n", content_type="text/csv; charset=utf-8")
     name = slugify(job.file_name.rsplit(".", 1)[0]) or "import"
     response["Content-Disposition"] = f'attachment; filename="{name}-not-imported.csv"'
