@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from contacts.models import Activity, Contact, Reminder
+from contacts.models import OPEN_REMINDER_STATUSES, Activity, Contact, Reminder
 from contacts.registry import gate_allows, processing
+from contacts.services import reminders
 
 OUTREACH_PURPOSE = "sales_outreach"
 BATCH = 500
@@ -33,6 +34,22 @@ def _nudge(contact: Contact, assignee_id: int | None, kind: str, due_at: datetim
     if contact.archived or assignee_id is None or not gate_allows(contact, OUTREACH_PURPOSE).allowed:
         return None
     return Reminder(contact=contact, assignee_id=assignee_id, kind=kind, due_at=due_at, notify_at=due_at)
+
+
+def _insert(nudges: list[Reminder], kind: str) -> None:
+    """Insert the nudges (but where one is pending already) and write their timeline rows."""
+    if not nudges:
+        return
+    # The claimed contacts are locked, so no other tick nudges them meanwhile; a pending nudge
+    # left from before is skipped here rather than by ON CONFLICT, which would not return the
+    # new rows' ids the timeline needs.
+    pending = set(
+        Reminder.objects.filter(
+            kind=kind, status__in=OPEN_REMINDER_STATUSES, contact_id__in=[nudge.contact_id for nudge in nudges]
+        ).values_list("contact_id", flat=True)
+    )
+    fresh = Reminder.objects.bulk_create([nudge for nudge in nudges if nudge.contact_id not in pending])
+    reminders.reminders_timeline_record(fresh, kind=Activity.Kind.REMINDER_CREATED, subject="{kind} reminder set")
 
 
 @processing(purpose=OUTREACH_PURPOSE)
@@ -54,7 +71,7 @@ def cadence_nudges_make(*, now: datetime | None = None, limit: int = BATCH) -> i
             for contact in contacts
             if (nudge := _nudge(contact, contact.owner_id, Reminder.Kind.CADENCE, contact.cadence_due_at or now))
         ]
-        Reminder.objects.bulk_create(nudges, ignore_conflicts=True)
+        _insert(nudges, Reminder.Kind.CADENCE)
         Contact.objects.filter(pk__in=[contact.pk for contact in contacts]).update(cadence_due_at=None)
     return len(contacts)
 
@@ -92,6 +109,6 @@ def awaiting_reply_nudges_make(*, now: datetime | None = None, limit: int = BATC
                 )
             )
         ]
-        Reminder.objects.bulk_create(nudges, ignore_conflicts=True)
+        _insert(nudges, Reminder.Kind.AWAITING_REPLY)
         Contact.objects.filter(pk__in=[contact.pk for contact in contacts]).update(reply_due_at=None)
     return len(contacts)

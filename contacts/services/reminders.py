@@ -103,6 +103,10 @@ def contact_can_set_cadence(*, actor: Any, contact: Contact) -> bool:
 # --- reminders ------------------------------------------------------------------------------
 
 
+def _payload(reminder: Reminder) -> dict[str, Any]:
+    return {"reminder_id": reminder.pk, "due_at": reminder.due_at.isoformat(), "kind": reminder.kind}
+
+
 def _timeline(reminder: Reminder, kind: str, actor: Any, subject: str) -> None:
     timeline.activity_record(
         contact=reminder.contact,
@@ -111,8 +115,29 @@ def _timeline(reminder: Reminder, kind: str, actor: Any, subject: str) -> None:
         subject=subject,
         body=reminder.note,
         source=REMINDER_SOURCE,
-        payload={"reminder_id": reminder.pk, "due_at": reminder.due_at.isoformat(), "kind": reminder.kind},
+        payload=_payload(reminder),
     )
+
+
+def reminders_timeline_record(reminders: list[Reminder], *, kind: str, subject: str) -> None:
+    """Timeline rows (no actor: the system did it) for nudges made or closed automatically, one insert.
+
+    ``subject`` may use ``{kind}``, the reminder's kind ("Keep in touch", "Awaiting reply").
+    """
+    if reminders:
+        timeline.activity_record_many(
+            [
+                Activity(
+                    contact_id=reminder.contact_id,
+                    kind=kind,
+                    subject=subject.format(kind=reminder.get_kind_display()),
+                    body=reminder.note,
+                    source=REMINDER_SOURCE,
+                    payload=_payload(reminder),
+                )
+                for reminder in reminders
+            ]
+        )
 
 
 def _validate_recurrence(recurrence: str, interval_days: int | None) -> int | None:
@@ -396,9 +421,19 @@ def interaction_recorded(*, contact_id: int, occurred_at: datetime, direction: s
     if clocks:
         Contact.objects.filter(pk=contact_id).update(**clocks)
     if closing:
-        Reminder.objects.filter(
-            Q(contact_id=contact_id) & Q(kind__in=closing) & Q(status__in=OPEN_REMINDER_STATUSES)
-        ).update(status=Reminder.Status.DONE, completed_at=timezone.now(), notify_at=None)
+        # Read first: the UPDATE and the timeline rows only when a nudge was actually open.
+        answered = list(
+            Reminder.objects.filter(
+                Q(contact_id=contact_id) & Q(kind__in=closing) & Q(status__in=OPEN_REMINDER_STATUSES)
+            ).only("id", "contact_id", "kind", "due_at", "note")
+        )
+        if answered:
+            Reminder.objects.filter(pk__in=[reminder.pk for reminder in answered]).update(
+                status=Reminder.Status.DONE, completed_at=timezone.now(), notify_at=None
+            )
+            reminders_timeline_record(
+                answered, kind=Activity.Kind.REMINDER_DONE, subject="{kind} reminder done: conversation logged"
+            )
 
 
 def contact_clocks_recompute(*, contact_id: int) -> None:

@@ -184,3 +184,13 @@ def test_recomputing_does_not_nudge_twice_about_the_same_email(contact: Contact,
     contact.refresh_from_db()
     assert contact.reply_due_at is None
     assert _tick(SENT + timedelta(days=5)) == 0
+
+
+def test_the_awaiting_reply_nudge_and_its_closing_are_on_the_timeline(contact: Contact, bob: Any) -> None:
+    _email(contact, "out", SENT, actor=bob)
+    _tick(SENT + timedelta(days=4))
+    _email(contact, "in", SENT + timedelta(days=5))
+    assert list(contact.activities.filter(source="reminders").order_by("id").values_list("kind", "subject")) == [
+        (Activity.Kind.REMINDER_CREATED, "Awaiting reply reminder set"),
+        (Activity.Kind.REMINDER_DONE, "Awaiting reply reminder done: conversation logged"),
+    ]

@@ -160,8 +160,9 @@ def test_finding_breaches_is_one_query_plus_the_gate_per_breach(
     now = timezone.now()
     Contact.objects.filter(pk=contact.pk).update(cadence_due_at=now - timedelta(days=1))
     # savepoint, claim (SELECT ... FOR UPDATE SKIP LOCKED), the gate (1 per contact; 2 with its
-    # purpose cache cold), insert the nudges, clear the clocks, release.
-    with django_assert_max_num_queries(7):
+    # purpose cache cold), nudges already pending, insert the nudges, the timeline rows (one
+    # insert inside activity_record_many's two savepoints: 5), clear the clocks, release.
+    with django_assert_max_num_queries(13):
         assert nudges.cadence_nudges_make(now=now) == 1
 
 
@@ -180,3 +181,25 @@ def test_editing_or_deleting_a_logged_conversation_moves_the_clock_back(contact:
     contact.refresh_from_db()
     assert contact.cadence_due_at == START + timedelta(days=30)
     assert _tick(START + timedelta(days=31)) == 1
+
+
+def test_a_nudge_made_or_closed_automatically_is_on_the_timeline(contact: Contact, alice: Any) -> None:
+    _tick(START + timedelta(days=31))
+    nudge = Reminder.objects.get(contact=contact)
+    talked = START + timedelta(days=32)
+    with time_machine.travel(talked, tick=False):
+        activity_record(contact=contact, kind=Activity.Kind.CALL, actor=alice, occurred_at=talked)
+    rows = list(
+        contact.activities.filter(kind__in=[Activity.Kind.REMINDER_CREATED, Activity.Kind.REMINDER_DONE])
+        .order_by("id")
+        .values_list("kind", "actor", "subject", "payload__reminder_id")
+    )
+    assert rows == [
+        (Activity.Kind.REMINDER_CREATED, None, "Keep in touch reminder set", nudge.pk),
+        (Activity.Kind.REMINDER_DONE, None, "Keep in touch reminder done: conversation logged", nudge.pk),
+    ]
+
+
+def test_a_conversation_with_no_nudge_open_writes_no_reminder_row(contact: Contact, alice: Any) -> None:
+    activity_record(contact=contact, kind=Activity.Kind.CALL, actor=alice, occurred_at=START + timedelta(days=3))
+    assert not contact.activities.exclude(kind=Activity.Kind.CALL).exists()
