@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from contacts.models import Activity, Contact, MailboxConnection, TeamSettings
+from contacts.models import Activity, Contact, ContactMethod, MailboxConnection, TeamSettings
+from contacts.registry import NO_PRIVACY_RULES, ContactPrivacy
 from contacts.selectors import visible_contacts
 from socialcrm.models import Team
 
@@ -18,10 +19,31 @@ PANEL_THREADS = 5
 PANEL_SCAN = 60
 
 
-def _label(address: Any) -> str:
-    if not isinstance(address, dict):
-        return ""
-    return str(address.get("name") or address.get("email") or "")
+@dataclass(frozen=True)
+class ThreadPerson:
+    """How the thread's contact appears in the headers: by the name they chose, and their
+    own addresses left out when they withhold their email (``contact_privacy``)."""
+
+    emails: frozenset[str]  # the contact's own addresses, lowercased
+    name: str
+    show_email: bool
+
+    def shown(self, name: str, email: str) -> tuple[str, str]:
+        if email.lower() not in self.emails:
+            return name, email
+        return self.name, email if self.show_email else ""
+
+
+def _address(value: Any, person: ThreadPerson | None) -> tuple[str, str]:
+    if not isinstance(value, dict):
+        return "", ""
+    name, email = str(value.get("name") or ""), str(value.get("email") or "")
+    return person.shown(name, email) if person else (name, email)
+
+
+def _label(value: Any, person: ThreadPerson | None) -> str:
+    name, email = _address(value, person)
+    return name or email
 
 
 @dataclass(frozen=True)
@@ -36,28 +58,38 @@ class ThreadMessage:
     attachments: list[dict[str, Any]]
 
     @classmethod
-    def of(cls, activity: Activity) -> ThreadMessage:
+    def of(cls, activity: Activity, person: ThreadPerson | None = None) -> ThreadMessage:
         payload: dict[str, Any] = activity.payload if isinstance(activity.payload, dict) else {}
-        sender = payload.get("from")
-        if not isinstance(sender, dict):
-            sender = {}
+        sender_name, sender_email = _address(payload.get("from"), person)
         return cls(
             activity=activity,
-            sender_name=str(sender.get("name") or ""),
-            sender_email=str(sender.get("email") or ""),
-            to=[label for label in map(_label, payload.get("to") or []) if label],
-            cc=[label for label in map(_label, payload.get("cc") or []) if label],
+            sender_name=sender_name,
+            sender_email=sender_email,
+            to=[label for label in (_label(value, person) for value in payload.get("to") or []) if label],
+            cc=[label for label in (_label(value, person) for value in payload.get("cc") or []) if label],
             attachments=[item for item in payload.get("attachments") or [] if isinstance(item, dict)],
         )
 
 
-def email_thread(*, user: Any, activity: Activity) -> list[ThreadMessage]:
+def thread_person(contact: Contact, privacy: ContactPrivacy) -> ThreadPerson | None:
+    """What ``ThreadMessage.of`` needs to present ``contact`` per their privacy rules; None when
+    they have none (one query for their addresses otherwise)."""
+    if privacy == NO_PRIVACY_RULES or (not privacy.display_name and privacy.shows("email")):
+        return None
+    emails = ContactMethod.objects.filter(contact=contact, kind=ContactMethod.Kind.EMAIL).values_list(
+        "value", flat=True
+    )
+    return ThreadPerson(frozenset(email.lower() for email in emails), privacy.name_for(contact), privacy.shows("email"))
+
+
+def email_thread(*, user: Any, activity: Activity, person: ThreadPerson | None = None) -> list[ThreadMessage]:
     """The emails of ``activity``'s thread on the same contact, oldest first (``activity`` alone if unthreaded).
 
     ``activity`` must come from an access function (``activity_get``): its contact is visible.
+    ``person`` (``thread_person``) presents the contact's own addresses per their privacy rules.
     """
     if activity.kind != Activity.Kind.EMAIL or not activity.thread_key:
-        return [ThreadMessage.of(activity)]
+        return [ThreadMessage.of(activity, person)]
     rows = (
         Activity.objects.filter(
             contact__in=visible_contacts(user).filter(pk=activity.contact_id),
@@ -67,7 +99,7 @@ def email_thread(*, user: Any, activity: Activity) -> list[ThreadMessage]:
         .select_related("actor")
         .order_by("occurred_at", "id")
     )
-    return [ThreadMessage.of(row) for row in rows]
+    return [ThreadMessage.of(row, person) for row in rows]
 
 
 @dataclass(frozen=True)

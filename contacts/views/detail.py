@@ -276,6 +276,7 @@ def activity_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "form_action": reverse("contacts:activity_edit", kwargs={"pk": activity.pk}),
         "contact": activity.contact,
+        "contact_name": contact_privacy(activity.contact).name_for(activity.contact),
         "activity": activity,
     }
     template = "contacts/partials/quick_log.html" if request.htmx else "contacts/activity_edit.html"

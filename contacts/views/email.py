@@ -26,6 +26,7 @@ from contacts.email.selectors import (
     managed_team_get,
     recent_threads,
     teams_mail_settings,
+    thread_person,
 )
 from contacts.email.services import (
     dropbox_token_rotate,
@@ -34,6 +35,7 @@ from contacts.email.services import (
     team_mail_settings_update,
 )
 from contacts.models import Contact, Organization
+from contacts.registry import contact_privacy
 from contacts.selectors import activity_get, contact_get, organization_get, visible_contacts
 from contacts.views.detail import can_log, in_user_timezone
 from socialcrm import roles
@@ -158,10 +160,16 @@ def thread(request: HttpRequest, pk: int) -> HttpResponse:
     """One email conversation with a contact, oldest first."""
     activity = activity_get(user=request.user, pk=pk)
     audit_record(actor=request.user, action=Action.CONTACT_VIEWED, object_type="contact", object_id=activity.contact_id)
-    entries = email_thread(user=request.user, activity=activity)
-    return render(
-        request, "contacts/thread.html", {"contact": activity.contact, "entries": entries, "current": activity}
-    )
+    # The person's privacy rules: the name they chose, their address left out if withheld.
+    privacy = contact_privacy(activity.contact)
+    entries = email_thread(user=request.user, activity=activity, person=thread_person(activity.contact, privacy))
+    context = {
+        "contact": activity.contact,
+        "contact_name": privacy.name_for(activity.contact),
+        "entries": entries,
+        "current": activity,
+    }
+    return render(request, "contacts/thread.html", context)
 
 
 @require_http_methods(["GET", "POST"])
