@@ -7,10 +7,12 @@ Three steps, each safe to run twice or concurrently, and to crash half-way:
    clears ``notify_at`` in the same transaction;
 2. ``digests_make`` inserts one digest notification per user and local date during their
    chosen hour in their time zone (or the hour after, to catch up after an outage);
-3. ``notifications_deliver`` sends every notification not yet sent: each is locked
-   (``SKIP LOCKED``; a second worker skips it), emailed, and marked sent in one
-   transaction, so a crash before the commit leaves it for the next tick, and a second
-   run finds it sent.
+3. ``notifications_enqueue`` (in the same tick) enqueues one ``contacts.tasks.notification_send``
+   task per notification just made, so the tick itself only finds and claims; each task
+   sends one notification: it is locked (``SKIP LOCKED``; a duplicate task skips it),
+   emailed, and marked sent in one transaction, so a crash before the commit leaves it
+   unsent, and a duplicate finds it sent. Notifications still unsent ``RESEND_AFTER`` later
+   (a failed send, a lost task) are enqueued again by the following ticks, a few at a time.
 
 Nothing is scheduled as a Celery ETA: beat ticks every minute and the schedule is the data.
 """
@@ -31,9 +33,13 @@ from django.utils import timezone
 from contacts.models import OPEN_REMINDER_STATUSES, Notification, NotificationPreference, Reminder
 from contacts.selectors_reminders import contact_names, digest_items, visible_reminders
 from contacts.services.reminders import user_zone, zone_named
+from socialcrm import outbox
 from socialcrm.models import User
 
 BATCH = 500
+SEND_TASK = "contacts.tasks.notification_send"
+RESEND_AFTER = timedelta(minutes=15)  # unsent this long after being made: its send failed or its task was lost
+RESEND_BATCH = 50  # per tick, so a mail server outage does not flood the queue
 DIGEST_CATCH_UP_HOURS = 2  # the chosen hour and the next one
 
 
@@ -118,14 +124,23 @@ def digests_make(*, now: datetime | None = None) -> int:
     return len(fresh)
 
 
-def notifications_deliver(*, limit: int = BATCH) -> int:
-    """Send the notifications not sent yet, oldest first; return how many emails went out."""
-    pending = list(
-        Notification.objects.filter(sent_at__isnull=True)
-        .order_by("created_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(notification_send(notification_id=pk) for pk in pending)
+def notifications_enqueue(*, since: datetime, now: datetime | None = None) -> int:
+    """Enqueue a send task per unsent notification made since ``since`` (this tick) and per
+    unsent one older than ``RESEND_AFTER`` (at most ``RESEND_BATCH``); return how many.
+
+    Two indexed reads (``notification_unsent_idx``) and one outbox row per task. A
+    notification enqueued twice is sent once: ``notification_send`` skips it when sent.
+    """
+    now = now or timezone.now()
+    unsent = Notification.objects.filter(sent_at__isnull=True).order_by("created_at", "id")
+    # At most what one tick makes (tasks.MAX_BATCHES batches); the rest is caught up as stale.
+    fresh = list(unsent.filter(created_at__gte=since).values_list("pk", flat=True)[: BATCH * 10])
+    stale = list(unsent.filter(created_at__lt=now - RESEND_AFTER).values_list("pk", flat=True)[:RESEND_BATCH])
+    ids = list(dict.fromkeys([*stale, *fresh]))
+    with transaction.atomic():
+        for pk in ids:
+            outbox.enqueue(SEND_TASK, pk)
+    return len(ids)
 
 
 def _wants_due_email(user: Any) -> bool:

@@ -4,7 +4,11 @@ Run against PostgreSQL (the fill uses generate_series), e.g.:
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/scrm_bench_reminders
     uv run manage.py migrate
-    uv run python tests/bench/bench_reminders.py --runs 50
+    REDIS_URL=redis://127.0.0.1:6379/14 uv run python tests/bench/bench_reminders.py --runs 50
+
+With ``REDIS_URL`` set the due tick publishes its send tasks to the broker as in production
+(nothing consumes them here; flush that Redis database afterwards); without it Celery runs
+them eagerly, inside the tick, which is not what is measured.
 
 The first run fills a "Reminders bench" team: ``--users`` sales users, ``--contacts``
 contacts with a keep-in-touch cadence (clocks spread over the next year, so few are due at
@@ -41,6 +45,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from contacts import tasks  # noqa: E402
 from contacts.models import Contact, Notification, Reminder  # noqa: E402
 from contacts.selectors_reminders import due_count  # noqa: E402
 from contacts.services import notifications, nudges  # noqa: E402
@@ -141,12 +146,21 @@ def main() -> None:
 
     def arm_due() -> None:
         # Reminders falling due this minute; their earlier notifications forgotten, so they notify
-        # again. What earlier ticks left unsent is sent first, so each tick sends only its own.
-        notifications.notifications_deliver()
+        # again. What earlier runs left unsent is marked sent, so each tick enqueues only its own.
+        Notification.objects.filter(sent_at__isnull=True).update(sent_at=timezone.now())
         chosen = rng.sample(reminder_ids, args.per_tick)
         Notification.objects.filter(reminder_id__in=chosen).delete()
         Reminder.objects.filter(pk__in=chosen).update(due_at=timezone.now() - timedelta(seconds=30))
         Reminder.objects.filter(pk__in=chosen).update(notify_at=timezone.now() - timedelta(seconds=30))
+
+    def arm_sends() -> None:
+        arm_due()
+        notifications.due_notifications_make()
+
+    def send_all() -> None:
+        # What the workers do for one busy minute: one notification_send task per notification.
+        for pk in Notification.objects.filter(sent_at__isnull=True).values_list("pk", flat=True):
+            tasks.notification_send(pk)
 
     def arm_clock(clock: str, kind: str) -> Callable[[], None]:
         def arm() -> None:
@@ -159,18 +173,15 @@ def main() -> None:
     def nothing() -> None:
         pass
 
-    def make_and_deliver() -> None:
-        notifications.due_notifications_make()
-        notifications.notifications_deliver()
-
     due = notifications.due_notifications_make
     cadence = arm_clock("cadence_due_at", Reminder.Kind.CADENCE)
     reply = arm_clock("reply_due_at", Reminder.Kind.AWAITING_REPLY)
     n = args.per_tick
     rows = [
         (f"due notifications: find and claim {n}", measure(args.runs, arm_due, due)),
-        (f"due notifications: claim and email {n}", measure(args.runs // 5 or 1, arm_due, make_and_deliver)),
-        ("due notifications: idle tick (nothing due)", measure(args.runs, nothing, due)),
+        (f"due tick end to end: claim {n}, enqueue {n} sends", measure(args.runs, arm_due, tasks.reminders_due_tick)),
+        ("due tick end to end: idle (nothing due)", measure(args.runs, nothing, tasks.reminders_due_tick)),
+        (f"workers (not the tick): email the {n} notifications", measure(args.runs // 5 or 1, arm_sends, send_all)),
         (f"cadence nudges: {n} breaches (gate asked each)", measure(args.runs, cadence, nudges.cadence_nudges_make)),
         ("cadence nudges: idle tick", measure(args.runs, nothing, nudges.cadence_nudges_make)),
         (f"awaiting-reply nudges: {n} breaches", measure(args.runs, reply, nudges.awaiting_reply_nudges_make)),

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.db import connection, connections
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from contacts import tasks
 from contacts.models import Notification, NotificationPreference, Reminder
 from contacts.services import notifications
 from contacts.services.reminders import reminder_complete, reminder_snooze
+from socialcrm.models import OutboxMessage
 from tests.factories import ContactFactory, ReminderFactory
 
 NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -28,7 +30,8 @@ def contact(team: Any, alice: Any) -> Any:
 
 
 def _tick(at: datetime = NOW) -> int:
-    with time_machine.travel(at, tick=False):
+    # The tick enqueues the sends through the outbox, published (and run, eagerly) on commit.
+    with time_machine.travel(at, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         return tasks.reminders_due_tick()
 
 
@@ -48,6 +51,22 @@ def test_a_due_reminder_is_emailed_once_with_links_back(alice: Any, contact: Any
     notification = Notification.objects.get()
     assert notification.key == f"due:{reminder.pk}:{reminder.due_at.isoformat()}"
     assert notification.sent_at is not None and notification.emailed
+
+
+@pytest.mark.django_db
+def test_the_tick_only_claims_and_enqueues_one_send_task_per_notification(alice: Any, contact: Any) -> None:
+    for minutes in (1, 2, 3):
+        ReminderFactory(contact=contact, assignee=alice, due_at=NOW - timedelta(minutes=minutes))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.reminders_due_tick() == 3  # no on-commit publish here: nothing runs the tasks
+    assert mail.outbox == []
+    ids = sorted(Notification.objects.values_list("pk", flat=True))
+    queued = OutboxMessage.objects.filter(task_name="contacts.tasks.notification_send")
+    assert sorted(args[0] for args in queued.values_list("args", flat=True)) == ids
+    # A task delivered twice sends once.
+    assert tasks.notification_send(ids[0]) is True
+    assert tasks.notification_send(ids[0]) is False
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db
@@ -84,7 +103,7 @@ def test_a_reminder_done_before_the_tick_is_not_emailed(alice: Any, contact: Any
     with time_machine.travel(NOW, tick=False):
         notifications.due_notifications_make()
         reminder_complete(actor=alice, reminder=reminder)
-        notifications.notifications_deliver()
+        notifications.notification_send(notification_id=Notification.objects.get().pk)
     assert mail.outbox == []
     assert Notification.objects.get().sent_at is not None
 
@@ -115,9 +134,10 @@ def test_a_crash_while_sending_leaves_the_notification_for_the_next_tick(
         _tick()
     assert Notification.objects.get().sent_at is None
     monkeypatch.undo()
-    _tick(NOW + timedelta(minutes=1))
+    assert _tick(NOW + timedelta(minutes=1)) == 0  # not yet: its task may still be running
+    assert _tick(NOW + notifications.RESEND_AFTER + timedelta(minutes=1)) == 1
     assert len(mail.outbox) == 1
-    _tick(NOW + timedelta(minutes=2))
+    assert _tick(NOW + notifications.RESEND_AFTER + timedelta(minutes=2)) == 0
     assert len(mail.outbox) == 1
 
 
@@ -125,7 +145,7 @@ def test_a_crash_while_sending_leaves_the_notification_for_the_next_tick(
 
 
 def _digest_tick(at: datetime) -> int:
-    with time_machine.travel(at, tick=False):
+    with time_machine.travel(at, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
         return tasks.reminders_digest_tick()
 
 
