@@ -206,7 +206,7 @@ def test_redis_url_selects_the_real_broker_and_the_redis_cache(configured: dict[
     # Read back from the Celery app: a misspelled CELERY_ setting would be silently ignored.
     assert configured["broker_url"] == "redis://cache.example.com:6379/2"
     assert configured["task_always_eager"] is False
-    assert configured["CACHE"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert configured["CACHE"]["BACKEND"] == "socialcrm.cache.DegradingRedisCache"
     assert configured["CACHE"]["LOCATION"] == "redis://cache.example.com:6379/2"
 
 
