@@ -21,13 +21,14 @@ class ConsentConfig(AppConfig):
     def ready(self) -> None:
         from consent import receivers, selectors, views
         from consent.demo import load_demo_consent
-        from consent.gate import allows
+        from consent.gate import allows, decisions_for
         from consent.personal_data import PERSONAL_DATA_MODELS, erase_consent, export_consent
         from consent.services import ConsentAuditAction
         from consent.suppression import suppressed_among
         from contacts.registry import (
             ContactPanel,
             PersonalDataHolder,
+            register_bulk_gate,
             register_contact_badges,
             register_contact_panel,
             register_contact_privacy,
@@ -41,6 +42,8 @@ class ConsentConfig(AppConfig):
 
         post_migrate.connect(_ensure_purposes, sender=self)
         register_gate(allows)
+        # Exports ask about a chunk of contacts at once.
+        register_bulk_gate(decisions_for)
         # Imports skip rows whose email is on the suppression list.
         register_suppression_check(suppressed_among)
         register_contact_privacy(selectors.privacy_rules_for)

@@ -2,7 +2,10 @@
 Specification (v1.1) shape, for the person (or the DPO) to keep.
 
 Withheld attributes stay out: when the person withholds their email, the principal is
-identified by the contact's id only.
+identified by the contact's id only. ``consent/schemas/kantara_consent_receipt_v1.1.json``
+describes what we issue (the tests validate receipts against it); what the specification
+has no field for (the ledger action, lawful basis, purpose code, notice version) is under
+``extension``.
 """
 
 from __future__ import annotations
@@ -39,10 +42,15 @@ def _principal_id(event: ConsentEvent) -> str:
 def consent_receipt(event: ConsentEvent) -> dict[str, Any]:
     """The receipt for ``event`` (JSON-safe)."""
     purpose = event.purpose
+    # A structured address, as the specification asks (schema.org PostalAddress keys).
+    address = {"streetAddress": settings.PRIVACY_CONTROLLER_ADDRESS}
+    if settings.PRIVACY_CONTROLLER_COUNTRY:
+        address["addressCountry"] = settings.PRIVACY_CONTROLLER_COUNTRY
     controller = {
         "piiController": settings.PRIVACY_CONTROLLER_NAME,
+        "onBehalf": False,
         "contact": settings.PRIVACY_CONTROLLER_CONTACT,
-        "address": settings.PRIVACY_CONTROLLER_ADDRESS,
+        "address": address,
         "email": settings.PRIVACY_CONTROLLER_EMAIL,
         "phone": settings.PRIVACY_CONTROLLER_PHONE,
         "piiControllerUrl": settings.SITE_URL,
@@ -72,8 +80,8 @@ def consent_receipt(event: ConsentEvent) -> dict[str, Any]:
                             f"Withdrawal or objection at any time; data held only for this purpose is "
                             f"deleted after {purpose.retention_days} days."
                         ),
+                        # No third party receives it (thirdPartyName is only given when one does).
                         "thirdPartyDisclosure": False,
-                        "thirdPartyName": "",
                     }
                 ],
             }
@@ -81,8 +89,10 @@ def consent_receipt(event: ConsentEvent) -> dict[str, Any]:
         "sensitive": False,
         "spiCat": [],
         # Not Kantara fields: what this receipt records, for people reading it.
-        "action": event.action,
-        "lawfulBasis": event.lawful_basis,
-        "purposeCode": purpose.code,
-        "noticeVersion": event.notice_version,
+        "extension": {
+            "action": event.action,
+            "lawfulBasis": event.lawful_basis,
+            "purposeCode": purpose.code,
+            "noticeVersion": event.notice_version,
+        },
     }

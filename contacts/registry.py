@@ -67,6 +67,7 @@ class Decision(Protocol):
 _holders: dict[str, PersonalDataHolder] = {}
 _panels: dict[str, ContactPanel] = {}
 _gate: list[Callable[[Contact, str], Decision]] = []
+_bulk_gate: list[Callable[[list[int], str], Mapping[int, Decision]]] = []
 
 
 def register_personal_data_holder(holder: PersonalDataHolder) -> None:
@@ -94,6 +95,24 @@ def gate_allows(contact: Contact, purpose: str) -> Decision:
     if not _gate:
         raise RuntimeError("No processing gate is registered; the consent app must be installed.")
     return _gate[0](contact, purpose)
+
+
+def register_bulk_gate(decisions: Callable[[list[int], str], Mapping[int, Decision]]) -> None:
+    """``decisions(contact_ids, purpose)`` returns ``{contact_id: Decision}``, one query per chunk."""
+    _bulk_gate[:] = [decisions]
+
+
+def gate_allowed_ids(contact_ids: Iterable[int], purpose: str) -> set[int]:
+    """The ids among ``contact_ids`` the gate allows to be processed for ``purpose``.
+
+    For lists (exports): the consent app's bulk gate answers in one query per chunk. An id
+    it has no decision for (the contact is gone) is not allowed.
+    """
+    if not _bulk_gate:
+        raise RuntimeError("No bulk processing gate is registered; the consent app must be installed.")
+    ids = list(contact_ids)
+    decisions = _bulk_gate[0](ids, purpose) if ids else {}
+    return {pk for pk in ids if pk in decisions and decisions[pk].allowed}
 
 
 # --- processing entry points ----------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -144,16 +145,23 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
 # The role decorators are typed for HttpResponse; this view streams.
 @require_GET  # type: ignore[type-var]
 @roles.staff_required
-def contact_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
-    """The contact list, filtered by the list page's query string, as CSV or vCard 4.0 (streamed)."""
+def contact_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
+    """The contact list, filtered by the list page's query string, as CSV or vCard 4.0 (streamed),
+    for the purpose in ``?purpose=`` (sales outreach by default).
+
+    The people the processing gate refuses for that purpose are left out; how many is in the
+    ``X-Excluded-Count`` header (sent before the body, so the gate is asked first).
+    """
+    purpose = request.GET.get("purpose", exporting.DEFAULT_EXPORT_PURPOSE)
+    if purpose not in exporting.EXPORT_PURPOSES:
+        return HttpResponseBadRequest("Unknown export purpose.")
     contacts = contact_list(user=request.user, filters=request.GET)
-    if fmt == "vcard":
-        body = exporting.vcard_cards(contacts, request=request, actor=request.user)
-        response = StreamingHttpResponse(exporting.encode(body), content_type="text/vcard; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="contacts.vcf"'
-    else:
-        body = exporting.csv_lines(contacts, request=request, actor=request.user)
-        response = StreamingHttpResponse(exporting.encode(body), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="contacts.csv"'
+    export = exporting.contacts_export(contacts, fmt=fmt, purpose=purpose, request=request, actor=request.user)
+    content_type, extension = ("text/vcard", "vcf") if fmt == "vcard" else ("text/csv", "csv")
+    response = StreamingHttpResponse(export.body, content_type=f"{content_type}; charset=utf-8")
+    suffix = "" if purpose == exporting.DEFAULT_EXPORT_PURPOSE else f"-{purpose.replace('_', '-')}"
+    response["Content-Disposition"] = f'attachment; filename="contacts{suffix}.{extension}"'
+    response["X-Export-Purpose"] = purpose
+    response["X-Excluded-Count"] = str(export.excluded)
     response["Cache-Control"] = "no-store"
     return response

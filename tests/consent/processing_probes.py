@@ -83,10 +83,20 @@ def _listen(contact: Any) -> object:
     return listen(contact)
 
 
+def _export(contact: Any) -> object:
+    from contacts.exporting import contacts_export
+
+    export = contacts_export(
+        Contact.objects.filter(pk=contact.pk), fmt="csv", purpose="marketing_email", request=None, actor=None
+    )
+    return "".join(export.body)
+
+
 # "module.qualname" of the entry point -> probe(contact).
 PROBES: dict[str, Callable[[Any], object]] = {
     "contacts.services.nudges.cadence_nudges_make": _cadence_nudges,
     "contacts.services.nudges.awaiting_reply_nudges_make": _awaiting_reply_nudges,
+    "contacts.exporting.contacts_export": _export,
     "enrichment.tasks.enrich_contact": _enrich_contact,
     "enrichment.tasks.refresh_stale_profiles": _refresh_stale_profiles,
     "enrichment.tasks.listen_sweep": _listen_sweep,

@@ -29,10 +29,10 @@ from tests.processes import BASE_DIR
 PROCESSING_MODULES = {
     "enrichment/tasks.py": "enrichment tasks (enrich_contact and the provider tasks)",
     "enrichment/listening.py": "social listening",
-    "contacts/exports.py": "marketing exports",
+    "contacts/exporting.py": "marketing exports (the formats are in contacts/export_formats.py)",
     "contacts/services/nudges.py": "reminders' outreach nudges",
 }
-GATE_CALLS = {"gate_allows", "allows", "decisions_for", "decisions_for_contact"}
+GATE_CALLS = {"gate_allows", "gate_allowed_ids", "allows", "decisions_for", "decisions_for_contact"}
 TASK_DECORATORS = {"shared_task", "task"}
 APP_PACKAGES = ("socialcrm", "contacts", "enrichment", "consent")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from django.urls import reverse
 
+import consent
 from consent.models import ConsentEvent, PrivacyPreference
 from consent.receipts import consent_receipt
 from socialcrm.audit.models import AuditEvent
@@ -30,7 +34,8 @@ REQUIRED = {
     "sensitive": bool,
     "spiCat": list,
 }
-CONTROLLER = {"piiController": str, "contact": str, "address": str, "email": str, "phone": str}
+CONTROLLER = {"piiController": str, "contact": str, "address": dict, "email": str, "phone": str}
+SCHEMA = json.loads((Path(consent.__file__).parent / "schemas" / "kantara_consent_receipt_v1.1.json").read_text())
 PURPOSE = {
     "purpose": str,
     "purposeCategory": list,
@@ -68,6 +73,39 @@ def test_a_receipt_has_every_required_field_typed(event: ConsentEvent) -> None:
     assert purpose["consentType"] == "EXPLICIT"
     assert purpose["purposeCategory"] == ["Marketing email"]
     json.dumps(receipt)  # JSON-safe
+
+
+def test_a_receipt_validates_against_the_kantara_v1_1_schema(event: ConsentEvent, settings: Any) -> None:
+    settings.PRIVACY_CONTROLLER_ADDRESS = "1 Harbour Street, Hamburg"
+    settings.PRIVACY_CONTROLLER_COUNTRY = "DE"
+    receipt = consent_receipt(event)
+    jsonschema.validate(receipt, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert receipt["piiControllers"][0]["address"] == {
+        "streetAddress": "1 Harbour Street, Hamburg",
+        "addressCountry": "DE",
+    }
+    assert receipt["extension"] == {
+        "action": "grant",
+        "lawfulBasis": "consent",
+        "purposeCode": "marketing_email",
+        "noticeVersion": "2026-01",
+    }
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda r: r["piiControllers"][0].update(address="1 Harbour Street"),  # address is structured
+        lambda r: r["services"][0]["purposes"][0].update(thirdPartyDisclosure=True),  # ...then name them
+        lambda r: r.pop("spiCat"),
+        lambda r: r.update(action="grant"),  # our own fields go under "extension"
+    ],
+)
+def test_the_schema_refuses_receipts_that_break_the_specification(event: ConsentEvent, break_it: Any) -> None:
+    receipt = copy.deepcopy(consent_receipt(event))
+    break_it(receipt)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(receipt, SCHEMA, cls=jsonschema.Draft202012Validator)
 
 
 def test_a_receipt_leaves_out_a_withheld_email(event: ConsentEvent) -> None:

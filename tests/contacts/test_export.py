@@ -1,4 +1,5 @@
-"""Exporting the filtered contact list: CSV and vCard 4.0, streamed, scoped, neutralized, audited."""
+"""Exporting the filtered contact list: CSV and vCard 4.0, for a purpose the gate checks, streamed,
+scoped, neutralized, audited."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 import vobject
 from django.urls import reverse
 
-from contacts.exporting import neutralize
+from consent.models import ConsentEvent, Purpose
+from consent.services import consent_record
+from contacts.export_formats import neutralize
 from contacts.models import ContactMethod
 from socialcrm.audit.models import AuditEvent
 from tests.factories import ContactFactory, ContactMethodFactory, OrganizationFactory, TagFactory
@@ -143,3 +146,102 @@ def test_export_streams_in_chunks(alice, team, client_for, monkeypatch) -> None:
     # The header, then one piece per chunk of contacts (2 + 2 + 1).
     assert [chunk.count("\r\n") for chunk in chunks] == [1, 2, 2, 1]
     assert ContactMethod.objects.count() == 5
+
+
+def _record(actor: Any, contact: Any, code: str, action: str) -> None:
+    consent_record(
+        actor=actor,
+        contact=contact,
+        purpose=Purpose.objects.get(code=code),
+        action=action,
+        source=ConsentEvent.Source.EMAIL,
+        evidence="The person's email of today.",
+    )
+
+
+def test_a_marketing_export_leaves_out_whom_the_gate_refuses(alice, team, client_for) -> None:
+    consented = ContactFactory(team=team, first_name="Grace", last_name="Granted")
+    withdrawn = ContactFactory(team=team, first_name="Wanda", last_name="Withdrew")
+    objected = ContactFactory(team=team, first_name="Oscar", last_name="Objected")
+    ContactFactory(team=team, first_name="Nina", last_name="Never-asked")
+    for person in (consented, withdrawn, objected):
+        _record(alice, person, "marketing_email", "grant")
+    _record(alice, withdrawn, "marketing_email", "withdraw")
+    _record(alice, objected, "marketing_email", "object")
+    client = client_for(alice)
+
+    marketing = client.get(reverse("contacts:export_csv"), {"purpose": "marketing_email"})
+    sales = client.get(reverse("contacts:export_csv"))
+
+    # Marketing email needs consent: only Grace; the other three are counted as left out.
+    assert [row["name"] for row in _rows(marketing)] == ["Grace Granted"]
+    assert marketing["X-Excluded-Count"] == "3"
+    assert marketing["X-Export-Purpose"] == "marketing_email"
+    assert marketing["Content-Disposition"] == 'attachment; filename="contacts-marketing-email.csv"'
+    # Sales outreach rests on legitimate interests: a withdrawn marketing consent does not
+    # stop it, but an objection to direct marketing (absolute) does.
+    assert sorted(row["name"] for row in _rows(sales)) == ["Grace Granted", "Nina Never-asked", "Wanda Withdrew"]
+    assert sales["X-Excluded-Count"] == "1"
+    # Only the people actually exported are audited as exported.
+    marketing_audit = AuditEvent.objects.filter(action="contact.exported", object_id=str(consented.pk))
+    assert marketing_audit.count() == 2
+    assert AuditEvent.objects.filter(action="contact.exported", object_id=str(withdrawn.pk)).count() == 1
+
+
+def test_an_objection_to_sales_outreach_leaves_the_person_out_of_a_sales_vcard(alice, team, client_for) -> None:
+    ContactFactory(team=team, first_name="Stay", last_name="In")
+    out = ContactFactory(team=team, first_name="Left", last_name="Out")
+    _record(alice, out, "sales_outreach", "object")
+
+    response = client_for(alice).get(reverse("contacts:export_vcard"))
+
+    cards = list(vobject.readComponents(_body(response)))
+    assert [card.fn.value for card in cards] == ["Stay In"]
+    assert response["X-Excluded-Count"] == "1"
+
+
+def test_an_unknown_export_purpose_is_refused(alice, team, client_for) -> None:
+    ContactFactory(team=team)
+
+    response = client_for(alice).get(reverse("contacts:export_csv"), {"purpose": "anything"})
+
+    assert response.status_code == 400
+    assert not AuditEvent.objects.filter(action="contact.exported").exists()
+
+
+def test_the_gate_is_asked_once_per_chunk(alice, team, client_for, monkeypatch) -> None:
+    from contacts import registry
+
+    asked: list[int] = []
+    real = registry._bulk_gate[0]
+
+    def counting(ids: list[int], purpose: str) -> Any:
+        asked.append(len(ids))
+        return real(ids, purpose)
+
+    monkeypatch.setattr(registry, "_bulk_gate", [counting])
+    monkeypatch.setattr("contacts.exporting.CHUNK", 2)
+    for _ in range(5):
+        ContactFactory(team=team)
+
+    _body(client_for(alice).get(reverse("contacts:export_csv"), {"purpose": "marketing_email"}))
+
+    assert asked == [2, 2, 1]
+
+
+def test_each_chunk_is_audited_in_one_insert(alice, team, client_for, monkeypatch) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr("contacts.exporting.CHUNK", 3)
+    for _ in range(7):
+        ContactFactory(team=team)
+    response = client_for(alice).get(reverse("contacts:export_csv"))
+
+    with CaptureQueriesContext(connection) as queries:
+        _body(response)
+
+    inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == 3  # chunks of 3 + 3 + 1 contacts
+    assert all("audit_auditevent" in sql for sql in inserts)
+    assert AuditEvent.objects.filter(action="contact.exported").count() == 7

@@ -45,3 +45,6 @@ def test_the_list_page_offers_the_export_of_its_filters(alice: Any, client_for: 
 
     assert f'href="{reverse("contacts:export_csv")}?q=ann"' in page
     assert f'href="{reverse("contacts:export_vcard")}?q=ann"' in page
+    # ... for sales outreach (the default) or for marketing email.
+    assert f'href="{reverse("contacts:export_csv")}?q=ann&amp;purpose=marketing_email"' in page
+    assert f'href="{reverse("contacts:export_vcard")}?q=ann&amp;purpose=marketing_email"' in page

@@ -1,0 +1,171 @@
+"""How an export writes a contact: CSV cells and vCard 4.0 cards (no database access).
+
+``contacts/exporting.py`` reads the contacts a chunk at a time, asks the processing gate and
+writes the audit trail; this module only turns an ``ExportRow`` into text.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+
+from contacts.models import Contact
+from contacts.registry import ContactPrivacy
+
+CSV_COLUMNS = (
+    "name",
+    "first_name",
+    "last_name",
+    "organization",
+    "title",
+    "location",
+    "emails",
+    "phones",
+    "websites",
+    "handles",
+    "tags",
+    "notes",
+    "created_at",
+    "last_contacted_at",
+)
+METHOD_COLUMNS = (("email", "emails"), ("phone", "phones"), ("website", "websites"), ("handle", "handles"))
+# Spreadsheets run cells starting with these as formulas (=HYPERLINK(...) exfiltrates data).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize(value: str) -> str:
+    """A cell value a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@dataclass(frozen=True)
+class ExportedMethod:
+    kind: str
+    value: str
+    normalized: str
+    label: str
+
+
+@dataclass
+class ExportRow:
+    """One contact with what an export writes about it, read in bulk per chunk."""
+
+    contact: Contact
+    privacy: ContactPrivacy
+    methods: list[ExportedMethod] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+
+    def methods_of(self, kind: str) -> list[ExportedMethod]:
+        if not self.privacy.shows(kind):
+            return []
+        return [method for method in self.methods if method.kind == kind]
+
+
+def csv_header() -> str:
+    """The CSV's first line (with a UTF-8 BOM, so Excel reads the accents)."""
+    return "\ufeff" + csv.writer(_Echo()).writerow(CSV_COLUMNS)
+
+
+def csv_rows(rows: list[ExportRow]) -> str:
+    """The CSV lines of ``rows``, formula-like cells neutralized."""
+    writer = csv.writer(_Echo())
+    lines = []
+    for row in rows:
+        values = _fields(row)
+        for kind, column in METHOD_COLUMNS:
+            values[column] = "; ".join(method.value for method in row.methods_of(kind))
+        lines.append(writer.writerow([neutralize(values[column]) for column in CSV_COLUMNS]))
+    return "".join(lines)
+
+
+def _fields(row: ExportRow) -> dict[str, str]:
+    """The exported values of one contact, with what the person withholds left out."""
+    contact, privacy = row.contact, row.privacy
+
+    def shown(attribute: str, value: str) -> str:
+        return value if privacy.shows(attribute) else ""
+
+    chosen_name = privacy.name_for(contact)
+    # A chosen name (a pseudonym) replaces the legal one everywhere.
+    pseudonymous = chosen_name != contact.display_name
+    return {
+        "name": chosen_name,
+        "first_name": "" if pseudonymous else contact.first_name,
+        "last_name": "" if pseudonymous else contact.last_name,
+        "organization": shown("organization", contact.organization.name if contact.organization else ""),
+        "title": shown("title", contact.title),
+        "location": shown("location", contact.location),
+        "notes": shown("notes", contact.notes),
+        "tags": ", ".join(row.tags),
+        "created_at": contact.created_at.isoformat(),
+        "last_contacted_at": contact.last_contacted_at.isoformat() if contact.last_contacted_at else "",
+    }
+
+
+# --- vCard 4.0 (RFC 6350) ------------------------------------------------------------------------
+
+
+def _escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\r\n", "\n").replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Lines of at most 75 octets, continued with CRLF and a space (never splitting a character)."""
+    data = line.encode()
+    if len(data) <= 75:
+        return line + "\r\n"
+    parts: list[str] = []
+    current, size = "", 0
+    for char in line:
+        width = len(char.encode())
+        if size + width > (75 if not parts else 74):
+            parts.append(current)
+            current, size = "", 0
+        current += char
+        size += width
+    parts.append(current)
+    return "\r\n ".join(parts) + "\r\n"
+
+
+def _type_param(label: str) -> str:
+    label = "".join(ch for ch in label.lower() if ch.isalnum() or ch == "-")
+    return f";TYPE={label}" if label else ""
+
+
+def vcard(row: ExportRow) -> str:
+    """One contact as a vCard 4.0."""
+    values = _fields(row)
+    lines = ["BEGIN:VCARD", "VERSION:4.0", "KIND:individual", f"FN:{_escape(values['name'])}"]
+    lines.append(f"N:{_escape(values['last_name'])};{_escape(values['first_name'])};;;")
+    if values["organization"]:
+        lines.append(f"ORG:{_escape(values['organization'])}")
+    if values["title"]:
+        lines.append(f"TITLE:{_escape(values['title'])}")
+    for position, method in enumerate(row.methods_of("email")):
+        pref = ";PREF=1" if position == 0 else ""
+        lines.append(f"EMAIL{_type_param(method.label)}{pref}:{_escape(method.value)}")
+    lines += [f"TEL;VALUE=uri{_type_param(m.label)}:tel:{m.normalized}" for m in row.methods_of("phone")]
+    lines += [f"URL{_type_param(m.label)}:{_escape(m.value)}" for m in row.methods_of("website")]
+    lines += [f"X-SOCIALPROFILE{_type_param(m.label)}:{_escape(m.value)}" for m in row.methods_of("handle")]
+    if values["location"]:
+        lines.append(f"ADR;LABEL={_quote_param(values['location'])}:;;;;;;")
+    if values["tags"]:
+        lines.append("CATEGORIES:" + ",".join(_escape(tag) for tag in row.tags))
+    if values["notes"]:
+        lines.append(f"NOTE:{_escape(values['notes'])}")
+    lines += [f"UID:urn:socialcrm:contact:{row.contact.pk}", "END:VCARD"]
+    return "".join(_fold(line) for line in lines)
+
+
+def _quote_param(value: str) -> str:
+    # RFC 6868: a parameter value is quoted; quotes and newlines are written as ^' and ^n.
+    return '"' + value.replace("^", "^^").replace('"', "^'").replace("\n", "^n") + '"'
