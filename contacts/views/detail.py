@@ -328,13 +328,21 @@ def _organization_timeline(
     return context
 
 
+ORGANIZATION_PEOPLE_SHOWN = 200
+
+
 @require_GET
 @roles.staff_required
 @in_user_timezone
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     organization = organization_get(user=request.user, pk=pk)
-    people = organization_people(user=request.user, organization=organization)
-    context = {"organization": organization, **_organization_timeline(request, organization, people)}
+    # One more than is shown tells whether to point to the full list.
+    people = organization_people(user=request.user, organization=organization, limit=ORGANIZATION_PEOPLE_SHOWN + 1)
+    context = {
+        "organization": organization,
+        "more_people": len(people) > ORGANIZATION_PEOPLE_SHOWN,
+        **_organization_timeline(request, organization, people[:ORGANIZATION_PEOPLE_SHOWN]),
+    }
     return render(request, "contacts/organization_detail.html", context)
 
 

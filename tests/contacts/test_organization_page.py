@@ -110,3 +110,19 @@ def test_organization_page_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get(_url(organization))
     assert response.content.decode().count('class="timeline-entry ') == min(size * 3, TIMELINE_PAGE_SIZE)
+
+
+def test_a_large_organization_points_to_the_full_list(
+    alice: Any, team: Any, client_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contacts.views import detail
+
+    monkeypatch.setattr(detail, "ORGANIZATION_PEOPLE_SHOWN", 2)
+    organization = OrganizationFactory(team=team, name="Big & Co")
+    for _ in range(3):
+        ContactFactory(team=team, organization=organization)
+
+    page = client_for(alice).get(reverse("contacts:organization_detail", args=[organization.pk])).content.decode()
+
+    assert "Showing the first 2." in page
+    assert "?organization=Big%20%26%20Co" in page
