@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
@@ -23,10 +24,14 @@ def normalize_email(value: str) -> str:
 
 
 def normalize_phone(value: str, default_region: str | None = None) -> str:
-    """E.164 where ``phonenumbers`` can parse it; otherwise the digits and a leading +."""
+    """E.164 where ``phonenumbers`` can parse it; otherwise the digits and a leading +.
+
+    Numbers without a country code are read in ``default_region`` (the
+    ``PHONE_DEFAULT_REGION`` setting unless given), e.g. "020 7946 0018" in GB.
+    """
     value = value.strip()
     try:
-        number = phonenumbers.parse(value, default_region)
+        number = phonenumbers.parse(value, default_region or settings.PHONE_DEFAULT_REGION or None)
     except phonenumbers.NumberParseException:
         number = None
     if number is not None and phonenumbers.is_possible_number(number):

@@ -31,6 +31,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+# Two-letter region for phone numbers typed without a country code (e.g. GB, DE, US).
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION").upper()
 USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = "en"

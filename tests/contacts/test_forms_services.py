@@ -270,3 +270,15 @@ def test_a_contact_keeps_its_archived_organization_when_edited(alice: Any, team:
     assert response.status_code == 302
     contact.refresh_from_db()
     assert contact.organization == organization
+
+
+def test_local_phone_numbers_use_the_configured_region(settings: Any) -> None:
+    settings.PHONE_DEFAULT_REGION = "GB"
+
+    assert normalize_phone("020 7946 0018") == "+442079460018"
+
+
+def test_without_a_region_local_numbers_stay_digits(settings: Any) -> None:
+    settings.PHONE_DEFAULT_REGION = ""
+
+    assert normalize_phone("020 7946 0018") == "02079460018"
