@@ -261,6 +261,24 @@ def test_notification_preferences_are_saved(alice: Any, client_for: Any) -> None
     assert (preference.digest_hour, preference.digest_enabled, preference.email_on_due) == (6, False, False)
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("size", [1, 15])
+def test_the_notifications_page_runs_a_constant_number_of_queries(
+    size: int, alice: Any, team: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    for index in range(size):
+        person = ContactFactory(team=team, owner=alice, display_name=f"Person {index}")
+        reminder = ReminderFactory(contact=person, assignee=alice, due_at=NOW)
+        Notification.objects.create(user=alice, kind="due", key=f"due:{reminder.pk}", reminder=reminder)
+        Notification.objects.create(user=alice, kind="digest", key=f"digest:{index}", summary="1 overdue")
+    client = client_for(alice)
+    # 1 user, 2 roles, 3 preferences, 4 visible teams, 5 managed teams (visible_reminders), 6 the
+    # notifications with their reminders and contacts, 7 the contacts' privacy rules, 8 the bell.
+    with django_assert_max_num_queries(8):
+        html = client.get(reverse("contacts:notifications")).content.decode()
+    assert html.count("Person ") == size and html.count("Daily digest: 1 overdue") == size
+
+
 # --- someone who left the team -------------------------------------------------------------------
 
 

@@ -205,6 +205,20 @@ def test_a_time_skipped_by_the_dst_change_is_refused(alice: Any, contact: Any, c
     assert not Reminder.objects.exists()
 
 
+def test_an_ambiguous_time_of_the_fall_back_night_is_refused(alice: Any, contact: Any, client_for: Any) -> None:
+    # 02:30 happens twice in Paris on 27 October 2030 (clocks go back from 03:00 to 02:00):
+    # refused rather than guessed; the user picks 01:59 or 03:00.
+    alice.time_zone = "Europe/Paris"
+    alice.save(update_fields=["time_zone"])
+    url = reverse("contacts:reminder_create", kwargs={"pk": contact.pk})
+    response = client_for(alice).post(url, {"due_at": "2030-10-27T02:30"})
+    assert response.status_code == 400
+    assert "Europe/Paris" in response.content.decode()
+    assert not Reminder.objects.exists()
+    assert client_for(alice).post(url, {"due_at": "2030-10-27T03:00"}).status_code == 302
+    assert Reminder.objects.get().due_at == datetime(2030, 10, 27, 2, 0, tzinfo=UTC)
+
+
 def test_snooze_until_tomorrow_morning_is_nine_in_the_users_zone() -> None:
     now = datetime(2024, 3, 30, 22, 0, tzinfo=UTC)  # 23:00 in Paris, the night before the change
     until = services.snooze_until("tomorrow", zone=PARIS, now=now)
@@ -246,6 +260,23 @@ def test_complete_and_snooze_from_the_panel(alice: Any, contact: Any, client_for
     second.refresh_from_db()
     assert first.status == Reminder.Status.DONE
     assert second.status == Reminder.Status.SNOOZED and second.due_at.astimezone(UTC).weekday() == 0
+
+
+@pytest.mark.parametrize("size", [1, 15])
+def test_the_panel_runs_a_constant_number_of_queries(
+    size: int, mona: Any, alice: Any, bob: Any, contact: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    now = timezone.now()
+    for index in range(size):
+        ReminderFactory(contact=contact, assignee=alice if index % 2 else bob, due_at=now + timedelta(days=index))
+        ReminderFactory(contact=contact, assignee=alice, status=Reminder.Status.DONE, completed_at=now, due_at=now)
+    client = client_for(mona)
+    url = reverse("contacts:contact_reminders", kwargs={"pk": contact.pk})
+    # 1 user, 2 roles, 3 visible teams, 4 the contact, 5 the reminders with their assignees,
+    # 6 does she manage the team (picker), 7 the picker's people, 8 may she set the cadence.
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert response.content.decode().count("/complete/") == 2 * size  # form action and hx-post
 
 
 def test_charlie_gets_404_on_alices_contacts_reminders(alice: Any, charlie: Any, contact: Any, client_for: Any) -> None:
