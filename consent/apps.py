@@ -22,17 +22,21 @@ class ConsentConfig(AppConfig):
         from consent import receivers, selectors, views
         from consent.demo import load_demo_consent
         from consent.gate import allows, decisions_for
+        from consent.merging import refuse_merging_a_consent_history
+        from consent.models import ConsentEvent, ConsentState
         from consent.personal_data import PERSONAL_DATA_MODELS, erase_consent, export_consent
         from consent.services import ConsentAuditAction
         from consent.suppression import suppressed_among
         from contacts.registry import (
             ContactPanel,
+            MergeHook,
             PersonalDataHolder,
             register_bulk_gate,
             register_contact_badges,
             register_contact_panel,
             register_contact_privacy,
             register_gate,
+            register_merge_hook,
             register_personal_data_holder,
             register_suppression_check,
         )
@@ -44,6 +48,8 @@ class ConsentConfig(AppConfig):
         register_gate(allows)
         # Exports ask about a chunk of contacts at once.
         register_bulk_gate(decisions_for)
+        # A merge never moves a consent history (append-only evidence); it is refused, saying why.
+        register_merge_hook(MergeHook("consent", (ConsentEvent, ConsentState), merge=refuse_merging_a_consent_history))
         # Imports skip rows whose email is on the suppression list.
         register_suppression_check(suppressed_among)
         register_contact_privacy(selectors.privacy_rules_for)

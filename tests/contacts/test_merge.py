@@ -157,3 +157,44 @@ def test_the_dpo_cannot_merge(pair, dpo, client_for) -> None:
 
     assert response.status_code == 403
     assert Contact.objects.filter(pk=john.pk).exists()
+
+
+def _ledger(actor, contact, code="marketing_email", action="grant") -> None:
+    from consent.models import ConsentEvent, Purpose
+    from consent.services import consent_record
+
+    consent_record(
+        actor=actor,
+        contact=contact,
+        purpose=Purpose.objects.get(code=code),
+        action=action,
+        source=ConsentEvent.Source.EMAIL,
+        evidence="The person's email of today.",
+    )
+
+
+def test_a_contact_with_a_consent_history_is_not_merged_away_and_the_page_says_why(pair, alice, client_for) -> None:
+    jon, john = pair
+    _ledger(alice, john)
+    url = reverse("contacts:merge", kwargs={"pk": jon.pk, "other": john.pk})
+
+    response = client_for(alice).post(url, {"display_name": "survivor"})
+
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert "Consent histories cannot be combined:" in page
+    assert "John Smith" in page and "append-only" in page
+    # Nothing changed: both contacts, their consent history where it was.
+    assert Contact.objects.filter(pk__in=[jon.pk, john.pk]).count() == 2
+    assert john.consent_events.count() == 1
+    assert not AuditEvent.objects.filter(action="contacts.merged").exists()
+
+
+def test_a_survivor_with_a_consent_history_keeps_it(pair, alice) -> None:
+    jon, john = pair
+    _ledger(alice, jon, action="withdraw")
+
+    survivor = contact_merge(actor=alice, survivor=jon, merged=john, choices={})
+
+    assert survivor.consent_events.count() == 1
+    assert not Contact.objects.filter(pk=john.pk).exists()
