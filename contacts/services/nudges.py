@@ -3,10 +3,11 @@
 Each finds its breaches with one range scan of a partial index on the contact's stored
 clock (``cadence_due_at`` / ``reply_due_at``, kept by ``contacts.services.reminders``),
 claims them with ``SKIP LOCKED`` so two ticks never take the same contacts, asks the
-processing gate whether the person may be approached for ``sales_outreach`` and, if so,
-makes the nudge. The clock is then cleared: one nudge per breach, whatever the gate said;
-the next conversation restarts it. ``reminder_one_pending_nudge`` makes a second pending
-nudge of the same kind impossible even if two ticks raced past the lock.
+processing gate whether the people may be approached for ``sales_outreach`` (in bulk: one
+query per batch) and, if so, makes the nudge. The clock is then cleared: one nudge per
+breach, whatever the gate said; the next conversation restarts it.
+``reminder_one_pending_nudge`` makes a second pending nudge of the same kind impossible
+even if two ticks raced past the lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from contacts.models import OPEN_REMINDER_STATUSES, Activity, Contact, Reminder
-from contacts.registry import gate_allows, processing
+from contacts.registry import gate_allowed_ids, processing
 from contacts.services import reminders
 
 OUTREACH_PURPOSE = "sales_outreach"
@@ -30,8 +31,15 @@ def _claim(queryset: QuerySet[Contact], limit: int) -> list[Contact]:
     return list(queryset.select_for_update(skip_locked=True, of=("self",))[:limit])
 
 
-def _nudge(contact: Contact, assignee_id: int | None, kind: str, due_at: datetime) -> Reminder | None:
-    if contact.archived or assignee_id is None or not gate_allows(contact, OUTREACH_PURPOSE).allowed:
+def _allowed(contacts: list[Contact]) -> set[int]:
+    """The claimed contacts the gate lets us approach now (one query per 1,000, not one each)."""
+    return gate_allowed_ids([contact.pk for contact in contacts], OUTREACH_PURPOSE)
+
+
+def _nudge(
+    contact: Contact, assignee_id: int | None, kind: str, due_at: datetime, allowed: set[int]
+) -> Reminder | None:
+    if contact.archived or assignee_id is None or contact.pk not in allowed:
         return None
     return Reminder(contact=contact, assignee_id=assignee_id, kind=kind, due_at=due_at, notify_at=due_at)
 
@@ -66,10 +74,15 @@ def cadence_nudges_make(*, now: datetime | None = None, limit: int = BATCH) -> i
             .only("id", "team_id", "owner_id", "archived", "cadence_due_at"),
             limit,
         )
+        allowed = _allowed(contacts)
         nudges = [
             nudge
             for contact in contacts
-            if (nudge := _nudge(contact, contact.owner_id, Reminder.Kind.CADENCE, contact.cadence_due_at or now))
+            if (
+                nudge := _nudge(
+                    contact, contact.owner_id, Reminder.Kind.CADENCE, contact.cadence_due_at or now, allowed
+                )
+            )
         ]
         _insert(nudges, Reminder.Kind.CADENCE)
         Contact.objects.filter(pk__in=[contact.pk for contact in contacts]).update(cadence_due_at=None)
@@ -97,6 +110,7 @@ def awaiting_reply_nudges_make(*, now: datetime | None = None, limit: int = BATC
             .annotate(sender_id=Subquery(last_sender)),
             limit,
         )
+        allowed = _allowed(contacts)
         nudges = [
             nudge
             for contact in contacts
@@ -106,6 +120,7 @@ def awaiting_reply_nudges_make(*, now: datetime | None = None, limit: int = BATC
                     contact.sender_id or contact.owner_id,  # type: ignore[attr-defined]
                     Reminder.Kind.AWAITING_REPLY,
                     contact.reply_due_at or now,
+                    allowed,
                 )
             )
         ]

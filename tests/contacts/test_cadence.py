@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,13 +104,11 @@ def test_done_by_hand_the_next_nudge_comes_a_cadence_later(contact: Contact, ali
 
 
 def test_no_nudge_when_the_gate_denies_outreach(contact: Contact, monkeypatch: pytest.MonkeyPatch) -> None:
-    @dataclass(frozen=True)
-    class Denied:
-        allowed: bool = False
-        reason: str = "The person objected to this purpose."
-
     asked: list[tuple[int, str]] = []
-    monkeypatch.setattr(nudges, "gate_allows", lambda c, purpose: asked.append((c.pk, purpose)) or Denied())
+    # The nudges ask the gate in bulk for the claimed batch: it allows none of them.
+    monkeypatch.setattr(
+        nudges, "gate_allowed_ids", lambda ids, purpose: asked.extend((pk, purpose) for pk in ids) or set()
+    )
     assert _tick(START + timedelta(days=31)) == 1
     assert asked == [(contact.pk, "sales_outreach")]
     assert _cadence_reminders(contact) == []
