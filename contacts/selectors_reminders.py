@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Func, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,7 +29,7 @@ from contacts.models import (
     TeamSettings,
 )
 from contacts.registry import contact_privacy_for
-from contacts.selectors import visible_contacts, visible_team_ids
+from contacts.selectors import JSONArrayAgg, managed_team_ids, models_from_json, visible_contacts, visible_team_ids
 from socialcrm import roles
 from socialcrm.models import Team, User
 
@@ -55,6 +58,15 @@ def visible_reminders(user: Any) -> QuerySet[Reminder]:
     )
 
 
+def last_email_sent() -> Subquery:
+    """A contact's newest outbound email time (what awaiting reply waits on), as a subquery on ``pk``."""
+    return Subquery(
+        Activity.objects.filter(contact=OuterRef("pk"), kind=Activity.Kind.EMAIL, direction=Activity.Direction.OUTBOUND)
+        .order_by("-occurred_at", "-id")
+        .values("occurred_at")[:1]
+    )
+
+
 def reminder_get(*, user: Any, pk: int) -> Reminder:
     """The reminder ``pk`` if ``user`` may see it; Http404 otherwise."""
     reminder = visible_reminders(user).select_related("contact", "assignee").filter(pk=pk).first()
@@ -68,26 +80,67 @@ def reminders_for_ids(*, user: Any, ids: Iterable[int]) -> list[Reminder]:
     return list(visible_reminders(user).select_related("contact", "assignee").filter(pk__in=list(ids)))
 
 
-def due_count(user: Any, now: datetime | None = None) -> int:
-    """The bell: how many of the user's own reminders are due or overdue. One indexed query."""
-    if not works_with_reminders(user):
-        return 0
+def _due(user: Any, now: datetime | None) -> QuerySet[Reminder]:
     reminders = Reminder.objects.filter(PENDING, assignee=user, due_at__lte=now or timezone.now())
     if not user.is_superuser:
         # A subquery rather than visible_team_ids(): no second query on pages that never need it.
         reminders = reminders.filter(
             contact__team_id__in=Team.objects.filter(Q(members=user) | Q(managers=user)).values("pk")
         )
-    return reminders.count()
+    return reminders
+
+
+def due_count(user: Any, now: datetime | None = None) -> int:
+    """The bell: how many of the user's own reminders are due or overdue. One indexed query."""
+    if not works_with_reminders(user):
+        return 0
+    return _due(user, now).count()
+
+
+def due_count_subquery(user: Any) -> Subquery:
+    """``due_count`` as a scalar subquery, for a page to fold the bell into its main query."""
+    counted = _due(user, None).order_by().annotate(due=Func(F("pk"), function="COUNT")).values("due")
+    return Subquery(counted, output_field=IntegerField())
+
+
+# The contact page's contact query brings the reminders panel's assignees along (managers and admins).
+ASSIGNEES_ANNOTATION = "reminders_panel_assignees"
+ASSIGNEE_FIELDS = ("id", "first_name", "last_name", "email")
+
+
+def _assignees(team_id: Any) -> QuerySet[User]:
+    return User.objects.filter(Q(teams=team_id) | Q(managed_teams=team_id), is_active=True)
+
+
+def assignees_prefetch(user: Any) -> dict[str, Subquery]:
+    """The panel's assignee choices as an annotation of the contact page's contact query
+    (for managers of its team and admins; an empty list for anyone else)."""
+    if not (user.is_superuser or managed_team_ids(user)):
+        return {}
+    # One row per person (a member who also manages the team is joined twice by ``_assignees``).
+    people = User.objects.filter(pk__in=_assignees(OuterRef(OuterRef("team_id"))).values("pk"))
+    aggregated = (
+        people.annotate(everyone=Value(1))
+        .values("everyone")
+        .annotate(rows=JSONArrayAgg(JSONObject(**{name: name for name in ASSIGNEE_FIELDS})))
+        .values("rows")
+    )
+    return {ASSIGNEES_ANNOTATION: Subquery(aggregated, output_field=JSONField())}
 
 
 def assignable_users(*, user: Any, contact: Contact) -> list[User]:
-    """Who ``user`` may assign a reminder on ``contact`` to: managers pick from the contact's team."""
-    if user.is_superuser or Team.objects.filter(pk=contact.team_id, managers=user).exists():
-        return list(
-            User.objects.filter(Q(teams=contact.team_id) | Q(managed_teams=contact.team_id), is_active=True)
-            .distinct()
-            .order_by("first_name", "last_name", "email")
+    """Who ``user`` may assign a reminder on ``contact`` to: managers pick from the contact's team.
+
+    No query on the contact page (``assignees_prefetch``) nor for the team check
+    (``managed_team_ids`` reuses the visibility query); else one.
+    """
+    if user.is_superuser or contact.team_id in managed_team_ids(user):
+        if ASSIGNEES_ANNOTATION in contact.__dict__:
+            people = models_from_json(User, contact.__dict__[ASSIGNEES_ANNOTATION])
+        else:
+            people = list(_assignees(contact.team_id).only(*ASSIGNEE_FIELDS).distinct())
+        return sorted(
+            people, key=lambda person: (person.first_name.casefold(), person.last_name.casefold(), person.email)
         )
     return [user]
 
@@ -131,11 +184,22 @@ class ReminderSections:
         return [*self.overdue, *self.today, *self.upcoming]
 
 
-def my_reminders(*, user: Any, zone: ZoneInfo, now: datetime | None = None) -> ReminderSections:
-    """The user's own reminders by section: four queries, plus one for the contacts' names."""
+def reminder_assignees(user: Any) -> list[User]:
+    """Whose reminders ``user`` may list on "My reminders": managers pick among the people of
+    the teams they manage (admins: everyone); anyone else sees only their own."""
+    teams = dashboard_teams(user) if roles.is_manager(user) or user.is_superuser else []
+    if not teams:
+        return [user]
+    people = User.objects.filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk), is_active=True)
+    return list(people.distinct().order_by("first_name", "last_name", "email"))
+
+
+def my_reminders(*, user: Any, zone: ZoneInfo, now: datetime | None = None, assignee: Any = None) -> ReminderSections:
+    """``assignee``'s reminders (default: the user's own) by section, as far as ``user`` sees
+    them (a manager: on their teams' contacts). Four queries, plus one for the contacts' names."""
     now = now or timezone.now()
     _, tomorrow = local_day_bounds(now, zone)
-    mine = visible_reminders(user).filter(assignee=user).select_related("contact")
+    mine = visible_reminders(user).filter(assignee=assignee or user).select_related("contact")
     pending = mine.filter(PENDING).order_by("due_at", "id")
     sections = ReminderSections(
         overdue=list(pending.filter(due_at__lte=now)[:SECTION_LIMIT]),
@@ -205,6 +269,7 @@ class TeamDashboard:
     teams: list[Team]
     people: list[PersonRow]
     weeks: list[datetime]
+    settings: dict[int, TeamSettings] = field(default_factory=dict)
 
 
 def dashboard_teams(user: Any) -> list[Team]:
@@ -218,7 +283,8 @@ def team_dashboard(*, user: Any, now: datetime | None = None) -> TeamDashboard:
     """Per person of the managed teams: open and overdue reminders, contacts past their cadence,
     contacts awaiting a reply, and overdue reminders at each of the last 8 week ends.
 
-    Six queries whatever the team size: teams, people, reminders, cadence, replies, history.
+    Seven queries whatever the team size: teams, people, reminders, cadence, team settings,
+    replies, history.
     """
     now = now or timezone.now()
     teams = dashboard_teams(user)
@@ -241,8 +307,20 @@ def team_dashboard(*, user: Any, now: datetime | None = None) -> TeamDashboard:
     contacts = Contact.objects.filter(team_id__in=team_ids, owner_id__in=list(rows), archived=False)
     pending_cadence = Reminder.objects.filter(PENDING, contact=OuterRef("pk"), kind=Reminder.Kind.CADENCE)
     past_cadence = contacts.filter(Q(cadence_due_at__lte=now) | Exists(pending_cadence))
-    awaiting = contacts.filter(last_outbound_at__isnull=False).filter(
-        Q(last_inbound_at__isnull=True) | Q(last_outbound_at__gt=F("last_inbound_at"))
+    # Awaiting reply, as the nudges mean it: the last outbound email is older than the team's
+    # delay and nothing came in since (one condition per team: the delay is a team setting).
+    delays = team_settings_for(teams)
+    sent = contacts.annotate(last_email_sent=last_email_sent())
+    awaiting = sent.filter(
+        Q(last_inbound_at__isnull=True) | Q(last_email_sent__gt=F("last_inbound_at")),
+        reduce(
+            or_,
+            (
+                Q(team_id=team.pk, last_email_sent__lte=now - timedelta(days=delays[team.pk].awaiting_reply_days))
+                for team in teams
+            ),
+            Q(pk__in=[]),
+        ),
     )
     for owner_id, count in past_cadence.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n"):
         rows[owner_id].past_cadence = count
@@ -268,7 +346,7 @@ def team_dashboard(*, user: Any, now: datetime | None = None) -> TeamDashboard:
         person.history = [0] * CHART_WEEKS
     for assignee_id, *weekly in counted:
         rows[assignee_id].history = list(weekly)
-    return TeamDashboard(teams=teams, people=list(rows.values()), weeks=weeks)
+    return TeamDashboard(teams=teams, people=list(rows.values()), weeks=weeks, settings=delays)
 
 
 def notification_preference(user: Any) -> NotificationPreference:

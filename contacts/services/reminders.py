@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contacts import selectors
 from contacts.models import OPEN_REMINDER_STATUSES, Activity, Contact, Reminder, TeamSettings
+from contacts.selectors_reminders import last_email_sent
 from contacts.services import timeline
 from socialcrm import roles
 
@@ -66,7 +67,8 @@ def at_local(day_and_time: datetime, zone: ZoneInfo) -> datetime:
 def _manages_team(user: Any, team_id: int) -> bool:
     if user.is_superuser:
         return True
-    return roles.is_manager(user) and user.managed_teams.filter(pk=team_id).exists()
+    # The visibility query's (cached on the user): no query of its own on the contact page.
+    return roles.is_manager(user) and team_id in selectors.managed_team_ids(user)
 
 
 def _in_team(user: Any, team_id: int) -> bool:
@@ -371,15 +373,6 @@ def contact_cadence_set(*, actor: Any, contact: Contact, cadence_days: int | Non
     return contact
 
 
-def _last_email_sent() -> Subquery:
-    """The contact's newest outbound email (what an awaiting-reply clock waits on), as a subquery."""
-    return Subquery(
-        Activity.objects.filter(contact=OuterRef("pk"), kind=Activity.Kind.EMAIL, direction=Activity.Direction.OUTBOUND)
-        .order_by("-occurred_at", "-id")
-        .values("occurred_at")[:1]
-    )
-
-
 def _reply_days() -> Coalesce:
     return Coalesce("team__reminder_settings__awaiting_reply_days", TeamSettings.DEFAULT_AWAITING_REPLY_DAYS)
 
@@ -398,7 +391,7 @@ def interaction_recorded(*, contact_id: int, occurred_at: datetime, direction: s
     row = (
         Contact.objects.filter(pk=contact_id)
         .values("cadence_days", "last_contacted_at")
-        .annotate(reply_days=_reply_days(), last_email_sent=_last_email_sent())
+        .annotate(reply_days=_reply_days(), last_email_sent=last_email_sent())
         .first()
     )
     if row is None:
@@ -446,7 +439,7 @@ def contact_clocks_recompute(*, contact_id: int) -> None:
     """
     contact = (
         Contact.objects.filter(pk=contact_id)
-        .annotate(reply_days=_reply_days(), last_email_sent=_last_email_sent())
+        .annotate(reply_days=_reply_days(), last_email_sent=last_email_sent())
         .first()
     )
     if contact is None:

@@ -211,9 +211,18 @@ def cadence_set(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @works_with_reminders
 @in_user_timezone
 def reminders(request: HttpRequest) -> HttpResponse:
-    sections = reminder_selectors.my_reminders(user=request.user, zone=_zone(request))
+    """The user's reminders; a manager may list a member of their teams' (``?assignee=<id>``)."""
+    people = reminder_selectors.reminder_assignees(request.user)
+    assignee: Any = request.user
+    if request.GET.get("assignee"):
+        assignee = next((person for person in people if str(person.pk) == request.GET["assignee"]), None)
+        if assignee is None:
+            raise Http404("No such person in your teams.")
+    sections = reminder_selectors.my_reminders(user=request.user, zone=_zone(request), assignee=assignee)
     feed = calendar.calendar_feed_of(request.user)
     context = {
+        "assignee": assignee,
+        "people": people if len(people) > 1 else [],
         "sections": sections,
         "section_list": [
             ("overdue", "Overdue", sections.overdue),
@@ -324,12 +333,11 @@ def notification_preferences(request: HttpRequest) -> HttpResponse:
 @in_user_timezone
 def team_dashboard(request: HttpRequest) -> HttpResponse:
     dashboard = reminder_selectors.team_dashboard(user=request.user)
-    team_settings = reminder_selectors.team_settings_for(dashboard.teams)
     context = {
         "dashboard": dashboard,
         "chart": overdue_chart(dashboard),
         "settings_forms": [
-            (team, TeamSettingsForm(initial={"awaiting_reply_days": team_settings[team.pk].awaiting_reply_days}))
+            (team, TeamSettingsForm(initial={"awaiting_reply_days": dashboard.settings[team.pk].awaiting_reply_days}))
             for team in dashboard.teams
         ],
     }

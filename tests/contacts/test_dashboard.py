@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from contacts.models import Contact, Reminder
+from contacts.models import Activity, Reminder
 from contacts.selectors_reminders import team_dashboard
+from contacts.services.reminders import team_settings_set
+from contacts.services.timeline import activity_record
 from tests.factories import ContactFactory, ReminderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,19 +34,19 @@ def test_per_person_open_overdue_cadence_and_awaiting_reply(
     )
     nudged = ContactFactory(team=team, owner=alice)
     ReminderFactory(contact=nudged, assignee=alice, kind=Reminder.Kind.CADENCE, due_at=now + timedelta(hours=1))
-    # bob: waiting for replies from two people, one answered.
-    Contact.objects.bulk_update(
-        [
-            Contact(pk=ContactFactory(team=team, owner=bob).pk, last_outbound_at=now),
-            Contact(
-                pk=ContactFactory(team=team, owner=bob).pk, last_outbound_at=now, last_inbound_at=now - timedelta(1)
-            ),
-            Contact(
-                pk=ContactFactory(team=team, owner=bob).pk, last_outbound_at=now - timedelta(1), last_inbound_at=now
-            ),
-        ],
-        ["last_outbound_at", "last_inbound_at"],
-    )
+    # bob: two emails unanswered for longer than the team's 3 days; one answered, one too recent,
+    # one call (not an email) unanswered.
+    for sent, replied, kind in [
+        (now - timedelta(days=5), None, Activity.Kind.EMAIL),
+        (now - timedelta(days=4), now - timedelta(days=6), Activity.Kind.EMAIL),
+        (now - timedelta(days=5), now - timedelta(days=4), Activity.Kind.EMAIL),
+        (now - timedelta(days=1), None, Activity.Kind.EMAIL),
+        (now - timedelta(days=5), None, Activity.Kind.CALL),
+    ]:
+        person = ContactFactory(team=team, owner=bob)
+        activity_record(contact=person, kind=kind, occurred_at=sent, direction="out")
+        if replied:
+            activity_record(contact=person, kind=Activity.Kind.EMAIL, occurred_at=replied, direction="in")
     rows = {row.user.email: row for row in team_dashboard(user=mona).people}
     assert charlie.email not in rows
     assert (rows[alice.email].open, rows[alice.email].overdue, rows[alice.email].past_cadence) == (3, 1, 2)
@@ -127,3 +129,13 @@ def test_the_home_page_shows_todays_reminders_and_recent_activity(alice: Any, te
 def test_the_dpos_home_page_has_no_reminders(dpo: Any, client_for: Any) -> None:
     html = client_for(dpo).get(reverse("home")).content.decode()
     assert "Today's reminders" not in html and "Nothing needs your attention" in html
+
+
+def test_awaiting_reply_follows_the_teams_delay(mona: Any, bob: Any, team: Any) -> None:
+    person = ContactFactory(team=team, owner=bob)
+    activity_record(
+        contact=person, kind=Activity.Kind.EMAIL, occurred_at=timezone.now() - timedelta(days=5), direction="out"
+    )
+    assert {row.user.pk: row.awaiting_reply for row in team_dashboard(user=mona).people}[bob.pk] == 1
+    team_settings_set(actor=mona, team=team, awaiting_reply_days=7)
+    assert {row.user.pk: row.awaiting_reply for row in team_dashboard(user=mona).people}[bob.pk] == 0

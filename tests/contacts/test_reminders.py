@@ -376,3 +376,23 @@ def test_my_reminders_runs_a_constant_number_of_queries(
 
 def test_the_dpo_has_no_reminders_pages(dpo: Any, client_for: Any) -> None:
     assert client_for(dpo).get(reverse("contacts:reminders")).status_code == 403
+
+
+def test_a_manager_lists_a_team_members_reminders_not_another_teams(
+    mona: Any, alice: Any, charlie: Any, contact: Any, other_team: Any, client_for: Any
+) -> None:
+    ReminderFactory(contact=contact, assignee=alice, due_at=timezone.now() + timedelta(days=2))
+    ReminderFactory(contact=ContactFactory(team=other_team, display_name="Charlies Person"), assignee=charlie)
+    client = client_for(mona)
+    html = client.get(reverse("contacts:reminders"), {"assignee": alice.pk}).content.decode()
+    assert f"Reminders of {alice}" in html and contact.display_name in html
+    assert f'<option value="{alice.pk}" selected>' in html and f'value="{charlie.pk}"' not in html
+    assert client.get(reverse("contacts:reminders"), {"assignee": charlie.pk}).status_code == 404
+    assert client.get(reverse("contacts:reminders"), {"assignee": "x"}).status_code == 404
+
+
+def test_sales_list_only_their_own_reminders(alice: Any, bob: Any, client_for: Any) -> None:
+    client = client_for(alice)
+    assert client.get(reverse("contacts:reminders"), {"assignee": bob.pk}).status_code == 404
+    html = client.get(reverse("contacts:reminders"), {"assignee": alice.pk}).content.decode()
+    assert "My reminders" in html and 'name="assignee"' not in html
