@@ -13,16 +13,17 @@ from urllib.parse import urlencode
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
 
-from contacts.models import Contact, Organization, Tag
+from contacts.models import OPEN_REMINDER_STATUSES, Contact, Organization, Reminder, Tag
 from contacts.search import contact_search, contact_search_organizations
 from socialcrm.models import User
 
 ACTIVE, ARCHIVED, ALL = "active", "archived", "all"
 STATUS_CHOICES = [(ACTIVE, "Active"), (ARCHIVED, "Archived"), (ALL, "Active and archived")]
+OPEN_REMINDERS, NO_OPEN_REMINDERS = "open", "none"
 _STATUS_FILTERS = {ACTIVE: Q(archived=False), ARCHIVED: Q(archived=True), ALL: Q()}
 
 
@@ -60,11 +61,27 @@ class ContactFilter(django_filters.FilterSet):
     contacted_before = django_filters.DateFilter(
         label="Last contacted before", method="filter_contacted_before", widget=forms.DateInput({"type": "date"})
     )
+    reminders = django_filters.ChoiceFilter(
+        choices=[(OPEN_REMINDERS, "With open reminders"), (NO_OPEN_REMINDERS, "Without open reminders")],
+        method="filter_reminders",
+        empty_label="Any",
+        label="Reminders",
+    )
     status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label=None, label="Show")
 
     class Meta:
         model = Contact
-        fields = ["q", "team", "owner", "tag", "organization", "contacted_after", "contacted_before", "status"]
+        fields = [
+            "q",
+            "team",
+            "owner",
+            "tag",
+            "organization",
+            "contacted_after",
+            "contacted_before",
+            "reminders",
+            "status",
+        ]
 
     def __init__(
         self,
@@ -91,6 +108,11 @@ class ContactFilter(django_filters.FilterSet):
 
     def filter_contacted_before(self, queryset: QuerySet[Contact], name: str, value: date) -> QuerySet[Contact]:
         return queryset.filter(last_contacted_at__lt=_start_of_day(value))
+
+    def filter_reminders(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        # EXISTS over reminder_contact_idx (contact, status, due_at): one index probe per row.
+        has_open = Exists(Reminder.objects.filter(contact=OuterRef("pk"), status__in=OPEN_REMINDER_STATUSES))
+        return queryset.filter(has_open if value == OPEN_REMINDERS else ~has_open)
 
     def filter_status(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         return queryset.filter(_STATUS_FILTERS[value])

@@ -11,8 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts import selectors
-from contacts.models import Contact
-from tests.factories import ContactFactory, OrganizationFactory, TagFactory, TeamFactory, UserFactory
+from contacts.models import Contact, Reminder
+from tests.factories import (
+    ContactFactory,
+    OrganizationFactory,
+    ReminderFactory,
+    TagFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +60,19 @@ def test_filters_by_last_contacted_and_archived(alice: Any, team: Any) -> None:
     assert _listed(alice) == ["Never", "Old", "Recent"]
     assert _listed(alice, status="archived") == ["Gone"]
     assert _listed(alice, status="all") == ["Gone", "Never", "Old", "Recent"]
+
+
+def test_filters_by_open_reminders(alice: Any, team: Any) -> None:
+    waiting = ContactFactory(team=team, display_name="Waiting")
+    snoozed = ContactFactory(team=team, display_name="Snoozed")
+    done = ContactFactory(team=team, display_name="Done")
+    ContactFactory(team=team, display_name="Nothing")
+    ReminderFactory(contact=waiting, assignee=alice)
+    ReminderFactory(contact=snoozed, assignee=alice, status=Reminder.Status.SNOOZED)
+    ReminderFactory(contact=done, assignee=alice, status=Reminder.Status.DONE)
+
+    assert _listed(alice, reminders="open") == ["Snoozed", "Waiting"]
+    assert _listed(alice, reminders="none") == ["Done", "Nothing"]
 
 
 def test_sorts_by_each_column_both_ways(alice: Any, team: Any) -> None:
