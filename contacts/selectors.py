@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from django.db.models import Aggregate, Count, F, IntegerField, JSONField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
+from django.core.exceptions import EmptyResultSet
 from django.http import Http404
 
 from contacts.filters import ContactFilter, OrganizationFilter
@@ -336,7 +337,11 @@ def keyset_page(
     position = decode_list_cursor(after, sort, order)
     page = queryset if position is None else queryset.filter(order.after(*position))
     # COUNT(*) over the first cap + 1 matches' ids: the database stops reading at the cap.
-    capped_sql, capped_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    try:
+        capped_sql, capped_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    except EmptyResultSet:
+        # Filters that can match nothing (e.g. a salesperson in no team yet): an empty page.
+        return ListPage([], sort, None, 0, False, position is None)
     # Django's own compiled SQL; the values stay parameters.
     count_sql = f"SELECT COUNT(*) FROM ({capped_sql}) AS capped"  # noqa: S608
     counted = RawSQL(count_sql, capped_params, output_field=IntegerField())  # noqa: S611
