@@ -18,6 +18,7 @@ class ContactsConfig(AppConfig):
             register_contact_panel,
             register_personal_data_holder,
         )
+        from contacts.selectors_reminders import panel_prefetch as reminder_panel_prefetch
         from contacts.selectors_reminders import reminders_export, works_with_reminders
         from contacts.services.reminders import reminders_erase
         from contacts.views.reminders import reminder_panel
@@ -43,7 +44,12 @@ class ContactsConfig(AppConfig):
         # Reminders (contacts/services/reminders.py): sales work, so not for the DPO.
         register_nav_item(NavItem("Reminders", "contacts:reminders", works_with_reminders, order=30))
         register_nav_item(NavItem("Team", "contacts:team_dashboard", roles.is_manager, order=40))
-        register_contact_panel(ContactPanel("reminders", reminder_panel, order=20))
+        # Its reminders and assignee picker come with the contact page's contact query.
+        register_contact_panel(
+            ContactPanel(
+                "reminders", reminder_panel, order=20, prefetch=lambda request: reminder_panel_prefetch(request.user)
+            )
+        )
         register_home_section(HomeSection("reminders", todays_reminders_section, works_with_reminders, order=10))
         register_personal_data_holder(PersonalDataHolder("reminders", (Reminder,), reminders_export, reminders_erase))
         # After the contacts' loader: the reminders hang off the demo team's contacts.
@@ -54,13 +60,14 @@ class ContactsConfig(AppConfig):
         import contacts.tasks_email  # noqa: F401 - registers the IMAP sync tasks with Celery
         from contacts.email.demo import load_demo_email
         from contacts.email.ingest import EmailAuditAction
+        from contacts.email.selectors import threads_prefetch
         from contacts.registry import ContactPanel, register_contact_panel
         from contacts.views.email import email_panel, handles_mail
         from socialcrm.audit.registry import register_actions
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
         register_actions(EmailAuditAction)
-        register_contact_panel(ContactPanel("email", email_panel, order=30))
+        register_contact_panel(ContactPanel("email", email_panel, order=30, prefetch=threads_prefetch))
         register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
         # After the contacts' loader: the sample thread is logged on a demo contact.
         register_demo_loader(DemoLoader("Email thread", load_demo_email, order=120))

@@ -48,11 +48,19 @@ class PersonalDataHolder:
 
 @dataclass(frozen=True)
 class ContactPanel:
-    """A panel on the contact page. ``render`` returns safe HTML (a rendered template)."""
+    """A panel on the contact page. ``render`` returns safe HTML (a rendered template).
+
+    ``prefetch(request)`` (optional) returns annotations ``{name: expression}`` (correlated
+    subqueries on the contact, e.g. JSON arrays of rows) that the contact page adds to its
+    one contact query, so the panel renders without queries of its own: ``render`` finds
+    them as ``contact.<name>`` and queries itself only when they are missing (the panel
+    rendered on its own, after an htmx action). Names should start with the panel's name.
+    """
 
     name: str
     render: Callable[[HttpRequest, Contact], str]
     order: int = 100
+    prefetch: Callable[[HttpRequest], Mapping[str, Any]] | None = None
 
 
 class Decision(Protocol):
@@ -84,6 +92,13 @@ def register_contact_panel(panel: ContactPanel) -> None:
 
 def contact_panels() -> list[ContactPanel]:
     return sorted(_panels.values(), key=lambda panel: panel.order)
+
+
+def contact_panel_prefetches(request: HttpRequest) -> dict[str, Any]:
+    """Every registered panel's annotations for the contact page's contact query."""
+    return {
+        name: value for panel in contact_panels() if panel.prefetch for name, value in panel.prefetch(request).items()
+    }
 
 
 def register_gate(gate: Callable[[Contact, str], Decision]) -> None:

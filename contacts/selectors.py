@@ -7,14 +7,30 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from django.db.models import Aggregate, Count, F, IntegerField, JSONField, Model, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    JSONField,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
 from django.core.exceptions import EmptyResultSet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from contacts.filters import ContactFilter, OrganizationFilter
 from contacts.models import Activity, Contact, ContactMethod, Organization, SavedView, Tag
@@ -36,13 +52,27 @@ def _own_teams(user: Any) -> list[Team]:
     """The teams ``user`` is a member or manager of (one query, cached on the user object)."""
     cached: list[Team] | None = getattr(user, "_own_teams", None)
     if cached is None:
+        # ``user_manages`` comes along so that ``managed_team_ids`` needs no query of its own.
+        manages = Team.managers.through.objects.filter(team_id=OuterRef("pk"), user_id=user.pk)
         cached = (
-            list(Team.objects.filter(Q(members=user) | Q(managers=user)).distinct().order_by("name", "id"))
+            list(
+                Team.objects.filter(Q(members=user) | Q(managers=user))
+                .annotate(user_manages=Exists(manages))
+                .distinct()
+                .order_by("name", "id")
+            )
             if roles.is_staff_member(user)
             else []
         )
         user._own_teams = cached
     return cached
+
+
+def managed_team_ids(user: Any) -> set[int]:
+    """Ids of the teams ``user`` manages (the query ``visible_team_ids`` makes, cached on the user)."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    return {team.pk for team in _own_teams(user) if getattr(team, "user_manages", False)}
 
 
 def visible_team_ids(user: Any) -> list[int] | None:
@@ -98,10 +128,47 @@ class JSONArrayAgg(Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
 
 
-def _json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
+def json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
     """A subquery answering ``queryset``'s rows (already narrowed to one contact) as JSON objects."""
     rows = queryset.order_by().values("contact_id").annotate(rows=JSONArrayAgg(JSONObject(**fields)))
     return Subquery(rows.values("rows"), output_field=JSONField())
+
+
+def model_json_rows(queryset: QuerySet[Any]) -> Subquery:
+    """``json_rows`` with every concrete field of the rows' model; ``models_from_json`` reads them back."""
+    return json_rows(queryset, **{field.attname: field.attname for field in queryset.model._meta.concrete_fields})
+
+
+def json_datetime(value: str | None) -> datetime | None:
+    """A datetime from a JSON row: ISO text on PostgreSQL, naive UTC text on SQLite."""
+    parsed = parse_datetime(value) if value else None
+    return timezone.make_aware(parsed, UTC) if parsed is not None and timezone.is_naive(parsed) else parsed
+
+
+def models_from_json(model: type[RowT], rows: Iterable[Mapping[str, Any]] | None) -> list[RowT]:
+    """Instances of ``model`` from ``model_json_rows``'s objects, as if loaded by a query.
+
+    JSON carries text where the database driver would convert: datetimes (naive UTC text on
+    SQLite), SQLite's 0/1 booleans and its JSON columns (nested as text there).
+    """
+    instances = []
+    for row in rows or []:
+        # Fields the rows leave out are deferred (loaded on access), as with ``only()``.
+        fields = [field for field in model._meta.concrete_fields if field.attname in row]
+        names = [field.attname for field in fields]
+        values = []
+        for field in fields:
+            value = row.get(field.attname)
+            if value is not None:
+                if isinstance(field, JSONField):
+                    value = json.loads(value) if isinstance(value, str) and connection.vendor == "sqlite" else value
+                elif isinstance(field, DateTimeField):
+                    value = json_datetime(value)
+                else:
+                    value = field.to_python(value)
+            values.append(value)
+        instances.append(model.from_db(connection.alias, names, values))
+    return instances
 
 
 @dataclass(frozen=True)
@@ -113,13 +180,14 @@ class ContactCard:
     tags: list[str]
 
 
-def contact_card_get(*, user: Any, pk: int) -> ContactCard:
+def contact_card_get(*, user: Any, pk: int, annotations: Mapping[str, Any] | None = None) -> ContactCard:
     """``contact_get`` with the contact's methods (primary first) and tag names, in one query.
 
     The methods and tags come as JSON arrays from correlated subqueries rather than two
     more queries: the contact page's budget is ten queries for everything, panels included.
+    ``annotations`` (the panels' prefetches, the header's bell) join the same query.
     """
-    methods = _json_rows(
+    methods = json_rows(
         ContactMethod.objects.filter(contact_id=OuterRef("pk")),
         id="id",
         kind="kind",
@@ -128,11 +196,11 @@ def contact_card_get(*, user: Any, pk: int) -> ContactCard:
         label="label",
         is_primary="is_primary",
     )
-    tags = _json_rows(Contact.tags.through.objects.filter(contact_id=OuterRef("pk")), name="tag__name")
+    tags = json_rows(Contact.tags.through.objects.filter(contact_id=OuterRef("pk")), name="tag__name")
     contact = (
         visible_contacts(user)
         .select_related("organization", "owner", "team")
-        .annotate(card_methods=methods, card_tags=tags)
+        .annotate(card_methods=methods, card_tags=tags, **(annotations or {}))
         .filter(pk=pk)
         .first()
     )

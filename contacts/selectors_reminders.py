@@ -29,7 +29,14 @@ from contacts.models import (
     TeamSettings,
 )
 from contacts.registry import contact_privacy_for
-from contacts.selectors import JSONArrayAgg, managed_team_ids, models_from_json, visible_contacts, visible_team_ids
+from contacts.selectors import (
+    JSONArrayAgg,
+    json_rows,
+    managed_team_ids,
+    models_from_json,
+    visible_contacts,
+    visible_team_ids,
+)
 from socialcrm import roles
 from socialcrm.models import Team, User
 
@@ -103,7 +110,9 @@ def due_count_subquery(user: Any) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
-# The contact page's contact query brings the reminders panel's assignees along (managers and admins).
+# The contact page's contact query brings the reminders panel's rows along (``panel_prefetch``):
+# its reminders, and the assignee picker's people (managers and admins).
+REMINDERS_ANNOTATION = "reminders_panel_reminders"
 ASSIGNEES_ANNOTATION = "reminders_panel_assignees"
 ASSIGNEE_FIELDS = ("id", "first_name", "last_name", "email")
 
@@ -112,15 +121,27 @@ def _assignees(team_id: Any) -> QuerySet[User]:
     return User.objects.filter(Q(teams=team_id) | Q(managed_teams=team_id), is_active=True)
 
 
-def assignees_prefetch(user: Any) -> dict[str, Subquery]:
-    """The panel's assignee choices as an annotation of the contact page's contact query
-    (for managers of its team and admins; an empty list for anyone else)."""
-    if not (user.is_superuser or managed_team_ids(user)):
+def panel_prefetch(user: Any) -> dict[str, Subquery]:
+    """The panel's reminders (with their assignees' names) and, for managers and admins, the
+    assignee choices, as annotations of the contact page's contact query."""
+    if not works_with_reminders(user):
         return {}
+    assignee = JSONObject(**{name: f"assignee__{name}" for name in ASSIGNEE_FIELDS})
+    fields = {field.attname: field.attname for field in Reminder._meta.concrete_fields}
+    prefetch = {
+        REMINDERS_ANNOTATION: json_rows(_panel_reminders(user, OuterRef("pk"), None), **fields, assignee=assignee)
+    }
+    if user.is_superuser or managed_team_ids(user):
+        prefetch |= _assignees_prefetch()
+    return prefetch
+
+
+def _assignees_prefetch() -> dict[str, Subquery]:
     # One row per person (a member who also manages the team is joined twice by ``_assignees``).
     people = User.objects.filter(pk__in=_assignees(OuterRef(OuterRef("team_id"))).values("pk"))
     aggregated = (
-        people.annotate(everyone=Value(1))
+        people.order_by()
+        .annotate(everyone=Value(1))
         .values("everyone")
         .annotate(rows=JSONArrayAgg(JSONObject(**{name: name for name in ASSIGNEE_FIELDS})))
         .values("rows")
@@ -219,18 +240,30 @@ def digest_items(*, user: Any, zone: ZoneInfo, now: datetime) -> tuple[list[Remi
     return [r for r in items if r.due_at <= now], [r for r in items if r.due_at > now]
 
 
+def _panel_reminders(user: Any, contact_ref: Any, now: datetime | None) -> QuerySet[Reminder]:
+    since = (now or timezone.now()) - timedelta(days=30)
+    return visible_reminders(user).filter(contact_id=contact_ref).filter(PENDING | Q(completed_at__gte=since))
+
+
+def _reminders_from_json(rows: list[dict[str, Any]] | None) -> list[Reminder]:
+    reminders = models_from_json(Reminder, rows)
+    assignees = models_from_json(User, [row["assignee"] for row in rows or []])
+    for reminder, assignee in zip(reminders, assignees, strict=True):
+        reminder.assignee = assignee
+    return sorted(reminders, key=lambda reminder: (reminder.due_at, reminder.pk))
+
+
 def contact_reminders(
     *, user: Any, contact: Contact, now: datetime | None = None
 ) -> tuple[list[Reminder], list[Reminder]]:
-    """The contact page's panel: (pending, closed in the last 30 days) reminders ``user`` sees. One query."""
-    since = (now or timezone.now()) - timedelta(days=30)
-    rows = list(
-        visible_reminders(user)
-        .filter(contact=contact)
-        .filter(PENDING | Q(completed_at__gte=since))
-        .select_related("assignee")
-        .order_by("due_at", "id")
-    )
+    """The contact page's panel: (pending, closed in the last 30 days) reminders ``user`` sees.
+
+    From ``panel_prefetch``'s annotation when the contact has it (the contact page), else one query.
+    """
+    if REMINDERS_ANNOTATION in contact.__dict__:
+        rows = _reminders_from_json(contact.__dict__[REMINDERS_ANNOTATION])
+    else:
+        rows = list(_panel_reminders(user, contact.pk, now).select_related("assignee").order_by("due_at", "id"))
     closed = sorted((r for r in rows if not r.is_pending), key=lambda r: r.completed_at or r.due_at, reverse=True)
     return [r for r in rows if r.is_pending], closed[:5]
 

@@ -13,7 +13,7 @@ class EnrichmentConfig(AppConfig):
             register_contact_panel,
             register_personal_data_holder,
         )
-        from enrichment import receivers, views
+        from enrichment import receivers, selectors, views
         from enrichment.demo import load_demo_profiles
         from enrichment.personal_data import PERSONAL_DATA_MODELS, erase_enrichment, export_enrichment
         from socialcrm.registry import DemoLoader, register_demo_loader
@@ -21,7 +21,9 @@ class EnrichmentConfig(AppConfig):
         register_personal_data_holder(
             PersonalDataHolder("enrichment", PERSONAL_DATA_MODELS, export=export_enrichment, erase=erase_enrichment)
         )
-        register_contact_panel(ContactPanel("social_profiles", views.profiles_panel, order=70))
+        register_contact_panel(
+            ContactPanel("social_profiles", views.profiles_panel, order=70, prefetch=selectors.panel_prefetch)
+        )
         receivers.connect()
         # After the contacts' (10) and reminders' loaders: the profiles hang off the demo contacts.
         register_demo_loader(DemoLoader("Public profiles (demo)", load_demo_profiles, order=210))

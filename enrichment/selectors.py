@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.http import Http404
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from contacts.models import Contact
 from contacts.registry import contact_privacy
-from contacts.selectors import visible_contacts
+from contacts.selectors import json_datetime, json_rows, model_json_rows, models_from_json, visible_contacts
 from enrichment import resilience, services
-from enrichment.models import ProviderCheck, SocialProfile
+from enrichment.models import ProviderCheck, ProviderState, SocialProfile
 from enrichment.sanitize import safe_url
 
 NETWORK_LABELS = {
@@ -120,8 +121,54 @@ def lookup_pending(contact_id: int) -> bool:
     return bool(cache.get(services.PENDING_KEY.format(contact_id)))
 
 
+# The contact page's contact query brings the panel's rows along (``panel_prefetch``).
+PROFILES_ANNOTATION = "social_profiles_panel_profiles"
+PROBLEMS_ANNOTATION = "social_profiles_panel_problems"
+
+
+def _shown_profiles(contact_ref: Any) -> QuerySet[SocialProfile]:
+    return SocialProfile.objects.filter(contact_id=contact_ref).exclude(status=SocialProfile.Status.REJECTED)
+
+
+def _failed_checks(contact_ref: Any) -> QuerySet[ProviderCheck]:
+    return ProviderCheck.objects.filter(contact_id=contact_ref, status=ProviderCheck.Status.FAILED)
+
+
+def panel_prefetch(request: HttpRequest) -> dict[str, Any]:
+    """The panel's rows as annotations of the contact page's contact query (no query of its own).
+
+    The shown profiles as JSON objects, and each failed provider check with when its
+    provider's breaker closes (null when it is not open).
+    """
+    breaker = ProviderState.objects.filter(provider=OuterRef("provider"), opened_until__gt=timezone.now())
+    return {
+        PROFILES_ANNOTATION: model_json_rows(_shown_profiles(OuterRef("pk"))),
+        PROBLEMS_ANNOTATION: json_rows(
+            _failed_checks(OuterRef("pk")),
+            provider="provider",
+            paused_until=Subquery(breaker.values("opened_until")[:1]),
+        ),
+    }
+
+
+def _panel_rows(contact: Contact) -> tuple[list[SocialProfile], list[tuple[str, datetime | None]]]:
+    """The shown profiles (in the model's order) and (provider, paused until) of failed checks:
+    from ``panel_prefetch``'s annotations when the contact has them, else two queries."""
+    if PROFILES_ANNOTATION not in contact.__dict__:
+        breakers = resilience.open_breakers()
+        checks = _failed_checks(contact.pk).values_list("provider", flat=True)
+        return list(_shown_profiles(contact.pk)), [(provider, breakers.get(provider)) for provider in checks]
+    profiles = models_from_json(SocialProfile, contact.__dict__[PROFILES_ANNOTATION])
+    profiles.sort(key=lambda profile: (not profile.verified, -profile.confidence, profile.network, profile.pk))
+    problems = [
+        (row["provider"], json_datetime(row["paused_until"])) for row in contact.__dict__[PROBLEMS_ANNOTATION] or []
+    ]
+    return profiles, problems
+
+
 def panel_data(contact: Contact) -> PanelData:
-    """What the contact page's enrichment panel shows; four queries.
+    """What the contact page's enrichment panel shows: no query on the contact page (see
+    ``panel_prefetch``), two (profiles; failed checks with open breakers) on its own.
 
     Rejected profiles are left out. Nothing is shown when the person withholds their public
     profiles from staff views (consent's privacy preferences).
@@ -131,13 +178,12 @@ def panel_data(contact: Contact) -> PanelData:
     if not privacy.shows("social_profiles"):
         data.withheld = True
         return data
-    profiles = SocialProfile.objects.filter(contact=contact).exclude(status=SocialProfile.Status.REJECTED)
+    profiles, problems = _panel_rows(contact)
     data.profiles = [_profile_view(profile) for profile in profiles]
-    breakers = resilience.open_breakers()
-    for check in ProviderCheck.objects.filter(contact=contact, status=ProviderCheck.Status.FAILED).order_by("provider"):
-        label = PROVIDER_LABELS.get(check.provider, check.provider)
-        if check.provider in breakers:
-            until = timezone.localtime(breakers[check.provider])
+    for provider, paused_until in sorted(problems, key=lambda problem: problem[0]):
+        label = PROVIDER_LABELS.get(provider, provider)
+        if paused_until is not None:
+            until = timezone.localtime(paused_until)
             data.problems.append(f"Couldn't reach {label}; paused until {until:%H:%M}, will retry then.")
         else:
             data.problems.append(f"Couldn't reach {label}, will retry.")

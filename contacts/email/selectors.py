@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import Http404, HttpRequest
 
 from contacts.models import Activity, Contact, ContactMethod, MailboxConnection, TeamSettings
 from contacts.registry import NO_PRIVACY_RULES, ContactPrivacy
-from contacts.selectors import visible_contacts
+from contacts.selectors import json_datetime, json_rows, visible_contacts
 from socialcrm.models import Team
 
 PANEL_THREADS = 5
@@ -110,13 +110,34 @@ class ThreadSummary:
     messages: int
 
 
+# The contact page's contact query brings the panel's newest emails along (``threads_prefetch``).
+THREADS_ANNOTATION = "email_panel_messages"
+
+
+def _newest_emails(contact_ref: Any) -> QuerySet[Activity]:
+    return Activity.objects.filter(contact_id=contact_ref, kind=Activity.Kind.EMAIL).order_by("-occurred_at", "-id")
+
+
+def threads_prefetch(request: HttpRequest) -> dict[str, Subquery]:
+    """The panel's newest emails as an annotation of the contact page's contact query."""
+    newest = _newest_emails(OuterRef(OuterRef("pk"))).values("pk")[:PANEL_SCAN]
+    messages = Activity.objects.filter(pk__in=newest)
+    fields = {"id": "id", "thread_key": "thread_key", "subject": "subject", "occurred_at": "occurred_at"}
+    return {THREADS_ANNOTATION: json_rows(messages, **fields)}
+
+
 def recent_threads(*, contact: Contact) -> list[ThreadSummary]:
-    """The contact's newest email threads (one query), for the contact page's email panel."""
-    rows = (
-        Activity.objects.filter(contact=contact, kind=Activity.Kind.EMAIL)
-        .order_by("-occurred_at", "-id")
-        .values_list("pk", "thread_key", "subject", "occurred_at")[:PANEL_SCAN]
-    )
+    """The contact's newest email threads, for the contact page's email panel: from
+    ``threads_prefetch``'s annotation when the contact has it, else one query."""
+    rows: list[tuple[int, str, str, datetime]]
+    if THREADS_ANNOTATION in contact.__dict__:
+        found = [
+            (row["id"], row["thread_key"], row["subject"], cast(datetime, json_datetime(row["occurred_at"])))
+            for row in contact.__dict__[THREADS_ANNOTATION] or []
+        ]
+        rows = sorted(found, key=lambda row: (row[3], row[0]), reverse=True)
+    else:
+        rows = list(_newest_emails(contact.pk).values_list("pk", "thread_key", "subject", "occurred_at")[:PANEL_SCAN])
     threads: dict[str, list[tuple[int, str, datetime]]] = {}
     for pk, thread_key, subject, occurred_at in rows:
         threads.setdefault(thread_key or f"single:{pk}", []).append((pk, subject, occurred_at))

@@ -19,9 +19,16 @@ from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from contacts.context_processors import bell_prefetch, bell_prefetched
 from contacts.forms import QuickLogForm
 from contacts.models import Activity, Contact, Organization
-from contacts.registry import contact_panels, contact_privacy, contact_privacy_for, shown_contacts
+from contacts.registry import (
+    contact_panel_prefetches,
+    contact_panels,
+    contact_privacy,
+    contact_privacy_for,
+    shown_contacts,
+)
 from contacts.selectors import (
     ContactCard,
     TimelineCursor,
@@ -178,6 +185,14 @@ def _quick_log_context(contact: Contact, form: QuickLogForm) -> dict[str, Any]:
     return {"form": form, "form_action": reverse("contacts:quick_log", kwargs={"pk": contact.pk}), "contact": contact}
 
 
+def _contact_card(request: HttpRequest, pk: int) -> ContactCard:
+    """The contact with what the header card, the panels and the header's bell show: one query."""
+    annotations = {**contact_panel_prefetches(request), **bell_prefetch(request)}
+    card = contact_card_get(user=request.user, pk=pk, annotations=annotations)
+    bell_prefetched(request, card.contact)
+    return card
+
+
 def _render_contact_page(request: HttpRequest, card: ContactCard, form: QuickLogForm | None = None) -> HttpResponse:
     contact = card.contact
     may_log = roles.has_role(request.user, roles.Role.SALES, roles.Role.MANAGER)
@@ -205,8 +220,8 @@ def _render_contact_page(request: HttpRequest, card: ContactCard, form: QuickLog
 @follows_merged_contacts
 @in_user_timezone
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # Ten queries in all, panels included: see tests/contacts/test_detail.py for the list.
-    card = contact_card_get(user=request.user, pk=pk)
+    # Ten queries in all, every panel included: see tests/contacts/test_contact_page_budget.py.
+    card = _contact_card(request, pk)
     # Opening someone's record is an access to personal data: audited once per page view
     # (the timeline's htmx fragments are part of the same view and are not).
     audit_record(actor=request.user, action=Action.CONTACT_VIEWED, object_type="contact", object_id=card.contact.pk)
@@ -249,7 +264,7 @@ def quick_log_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return trigger_client_event(response, TIMELINE_CHANGED)
     if request.htmx:
         return render(request, "contacts/partials/quick_log.html", _quick_log_context(contact, form))
-    return _render_contact_page(request, contact_card_get(user=request.user, pk=pk), form)
+    return _render_contact_page(request, _contact_card(request, pk), form)
 
 
 @require_http_methods(["GET", "POST"])
