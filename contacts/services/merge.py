@@ -16,9 +16,19 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ForeignObjectRel, ProtectedError
+from django.utils import timezone
 
-from contacts.models import Activity, Contact, ContactMethod, ContactRedirect, ImportedRecord
+from contacts.models import (
+    OPEN_REMINDER_STATUSES,
+    Activity,
+    Contact,
+    ContactMethod,
+    ContactRedirect,
+    ImportedRecord,
+    Reminder,
+)
 from contacts.registry import merge_hooks
+from contacts.services.reminders import contact_clocks_recompute, reminders_timeline_record
 from contacts.services.timeline import activity_record
 from socialcrm.audit.services import audit_record
 
@@ -58,6 +68,26 @@ def _move_methods(survivor: Contact, merged: Contact) -> None:
         method.is_primary = method.is_primary and method.kind not in primaries
         primaries.update({method.kind} if method.is_primary else set())
         method.save(update_fields=["contact", "is_primary"])
+
+
+def _drop_twin_nudges(survivor: Contact, merged: Contact) -> None:
+    """Cancel the merged contact's pending nudges of a kind the survivor has pending too.
+
+    ``reminder_one_pending_nudge`` allows one pending keep-in-touch and one awaiting-reply
+    nudge per contact; the survivor's is kept (its assignee already works on it). Runs
+    before the timeline moves, so the "cancelled" row lands on the survivor's timeline.
+    """
+    nudge_kinds = (Reminder.Kind.CADENCE, Reminder.Kind.AWAITING_REPLY)
+    pending = Reminder.objects.filter(kind__in=nudge_kinds, status__in=OPEN_REMINDER_STATUSES)
+    kept = set(pending.filter(contact=survivor).values_list("kind", flat=True))
+    twins = list(pending.filter(contact=merged, kind__in=kept).only("id", "contact_id", "kind", "due_at", "note"))
+    if twins:
+        Reminder.objects.filter(pk__in=[twin.pk for twin in twins]).update(
+            status=Reminder.Status.CANCELLED, completed_at=timezone.now(), notify_at=None
+        )
+        reminders_timeline_record(
+            twins, kind=Activity.Kind.SYSTEM, subject="{kind} reminder cancelled: the merged contact has one already"
+        )
 
 
 def _move_activities(survivor: Contact, merged: Contact) -> None:
@@ -127,6 +157,8 @@ def contact_merge(*, actor: Any, survivor: Contact, merged: Contact, choices: Ma
     ``choices`` maps fields of ``MERGE_FIELDS`` to ``"survivor"`` or ``"merged"`` (the
     survivor's value when missing). Raises ``MergeError`` when the contacts are the same or
     of different teams, or when another app's rows cannot be combined (nothing changes then).
+    Pending nudges stay one per kind (the survivor's; the other is cancelled, on the
+    timeline), and the keep-in-touch / awaiting-reply clocks are recomputed.
     The merge is recorded on the survivor's timeline and in the audit trail.
     """
     if survivor.pk == merged.pk:
@@ -143,6 +175,7 @@ def contact_merge(*, actor: Any, survivor: Contact, merged: Contact, choices: Ma
     merged_name, merged_pk = merged.display_name, merged.pk
     _pick(survivor, merged, choices)
     _move_methods(survivor, merged)
+    _drop_twin_nudges(survivor, merged)
     _move_activities(survivor, merged)
     survivor.tags.add(*merged.tags.all())
     for hook in merge_hooks():
@@ -155,6 +188,9 @@ def contact_merge(*, actor: Any, survivor: Contact, merged: Contact, choices: Ma
     except ProtectedError as exc:
         raise MergeError("Other records still point at the merged contact; nothing was merged.") from exc
     survivor.save()
+    # The clocks follow from the combined timeline and nudges: an email of the merged
+    # contact still unanswered keeps the survivor waiting for a reply.
+    contact_clocks_recompute(contact_id=survivor.pk)
     activity_record(
         contact=survivor,
         kind=Activity.Kind.MERGED,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from contacts.models import Activity, Contact, ContactRedirect, Reminder
 from contacts.registry import MergeHook, _merge_hooks, register_merge_hook
+from contacts.services import nudges
 from contacts.services.merge import MergeError, contact_merge
+from contacts.services.timeline import activity_record
 from socialcrm.audit.models import AuditEvent
 from tests.factories import (
     ActivityFactory,
@@ -198,3 +203,52 @@ def test_a_survivor_with_a_consent_history_keeps_it(pair, alice) -> None:
 
     assert survivor.consent_events.count() == 1
     assert not Contact.objects.filter(pk=john.pk).exists()
+
+
+def test_two_contacts_each_with_pending_nudges_merge_into_one_nudge_per_kind(pair, alice, bob) -> None:
+    jon, john = pair
+    kept = [
+        ReminderFactory(contact=jon, assignee=alice, kind=Reminder.Kind.CADENCE),
+        ReminderFactory(contact=jon, assignee=alice, kind=Reminder.Kind.AWAITING_REPLY),
+    ]
+    twins = [
+        ReminderFactory(contact=john, assignee=bob, kind=Reminder.Kind.CADENCE),
+        ReminderFactory(contact=john, assignee=bob, kind=Reminder.Kind.AWAITING_REPLY),
+    ]
+
+    survivor = contact_merge(actor=alice, survivor=jon, merged=john, choices={})
+
+    pending = Reminder.objects.filter(contact=survivor, status__in=("open", "snoozed")).exclude(kind="manual")
+    assert sorted(pending.values_list("pk", flat=True)) == sorted(nudge.pk for nudge in kept)
+    assert sorted(Reminder.objects.filter(pk__in=[twin.pk for twin in twins]).values_list("contact_id", "status")) == [
+        (jon.pk, "cancelled"),
+        (jon.pk, "cancelled"),
+    ]
+    notes = survivor.activities.filter(kind=Activity.Kind.SYSTEM, subject__contains="merged contact has one")
+    assert sorted(notes.values_list("subject", flat=True)) == [
+        "Awaiting reply reminder cancelled: the merged contact has one already",
+        "Keep in touch reminder cancelled: the merged contact has one already",
+    ]
+
+
+def test_a_merged_contacts_unanswered_email_still_nudges_on_the_survivor(team, alice, bob) -> None:
+    sent = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+    jon = ContactFactory(team=team, owner=alice, cadence_days=30)
+    john = ContactFactory(team=team, owner=alice)
+    with time_machine.travel(sent - timedelta(days=10), tick=False):
+        activity_record(contact=jon, kind=Activity.Kind.CALL, direction="in", occurred_at=sent - timedelta(days=10))
+    with time_machine.travel(sent, tick=False):
+        activity_record(contact=john, kind=Activity.Kind.EMAIL, actor=bob, direction="out", occurred_at=sent)
+        survivor = contact_merge(actor=alice, survivor=jon, merged=john, choices={})
+
+    survivor.refresh_from_db()
+    # The later of both clocks, and the clocks that follow from them.
+    assert survivor.last_contacted_at == sent and survivor.last_outbound_at == sent
+    assert survivor.last_inbound_at == sent - timedelta(days=10)
+    assert survivor.awaiting_reply
+    assert survivor.reply_due_at == sent + timedelta(days=3)
+    assert survivor.cadence_due_at == sent + timedelta(days=30)
+    with time_machine.travel(sent + timedelta(days=4), tick=False):
+        assert nudges.awaiting_reply_nudges_make() == 1
+    nudged = Reminder.objects.filter(kind=Reminder.Kind.AWAITING_REPLY)
+    assert list(nudged.values_list("contact_id", "assignee_id")) == [(jon.pk, bob.pk)]
