@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,8 @@ from enrichment.findings import Finding, Handle, Provider, Subject
 from enrichment.http import AddressPolicy, Client, Fetched, FetchError, GuardedTransport
 from enrichment.models import ProviderCheck
 from enrichment.providers import PROVIDERS
+
+logger = logging.getLogger(__name__)
 
 # The network each provider's profiles belong to (for "networks not to be linked").
 PROVIDER_NETWORK = {
@@ -131,6 +134,12 @@ class Deferred(FetchError):
     """Our own rate limit says wait longer than is worth sleeping: retry the lookup later."""
 
 
+class UnexpectedAnswer(FetchError):
+    """A lookup failed in a way the client does not name: an answer of an unexpected shape, a
+    parser's error, the rate limiter's Redis down. Transient (no status): retried, counted by
+    the breaker, shown as "couldn't reach X, will retry"."""
+
+
 @dataclass
 class Throttled:
     """The guarded client as one provider sees it: each request first takes a token from its bucket.
@@ -168,13 +177,25 @@ class Throttled:
 
 
 def _lookup(provider: Provider, subject: Subject, client: Client) -> Outcome:
+    """One provider's lookup; whatever goes wrong in it stays in its ``Outcome``.
+
+    Any exception, not only the client's ``FetchError``: one provider's bad answer must not
+    stop the run, lose the other providers' findings or leave no status behind.
+    """
     try:
         return Outcome(provider.name, findings=provider.find(subject, cast(Client, Throttled(client, provider.name))))
     except FetchError as exc:
-        if exc.rate_limited and exc.retry_after and not isinstance(exc, Deferred):
-            # The provider said when to come back: no worker asks it before then.
-            resilience.limiter().hold_off(provider.name, exc.retry_after)
-        return Outcome(provider.name, error=exc)
+        error = exc
+    except Exception as exc:  # see the docstring; logged with its traceback
+        logger.exception("Enrichment provider %s failed: %s", provider.name, type(exc).__name__)
+        return Outcome(provider.name, error=UnexpectedAnswer(f"{provider.name} answered something unexpected"))
+    if error.rate_limited and error.retry_after and not isinstance(error, Deferred):
+        # The provider said when to come back: no worker asks it before then.
+        try:
+            resilience.limiter().hold_off(provider.name, error.retry_after)
+        except Exception:  # the retry's countdown still honours Retry-After
+            logger.exception("Could not record %s's Retry-After in the rate limiter", provider.name)
+    return Outcome(provider.name, error=error)
 
 
 @cache

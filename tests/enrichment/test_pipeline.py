@@ -259,3 +259,41 @@ def test_a_new_contact_or_email_queues_one_lookup_after_commit(team: Team, setti
         assert OutboxMessage.objects.filter(task_name="enrichment.tasks.enrich_contact").count() == 1
         ContactMethodFactory(contact=contact, kind=ContactMethod.Kind.EMAIL, value="second@mail.example")
         assert OutboxMessage.objects.filter(task_name="enrichment.tasks.enrich_contact").count() == 2
+
+
+def test_one_provider_answering_garbage_keeps_the_others_findings_and_is_shown_as_failed(
+    ada: Contact, web: respx.MockRouter, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.ENRICHMENT_MAX_RETRIES = 0
+    web.get(GRAVATAR).respond(200, json=["x"])  # valid JSON, not the object the parser expects
+
+    result = enrich_contact(ada.pk)
+
+    assert result["status"] == "done"
+    assert result["retry"] == ["gravatar"]  # an unexpected answer may be a passing hiccup: asked again later
+    networks = set(SocialProfile.objects.filter(contact=ada).values_list("network", flat=True))
+    assert "github" in networks and "gravatar" not in networks
+    checks = {c.provider: (c.status, c.error) for c in ProviderCheck.objects.filter(contact=ada)}
+    assert checks["gravatar"] == (ProviderCheck.Status.FAILED, "UnexpectedAnswer")
+    assert checks["github"][0] == ProviderCheck.Status.FOUND
+    assert any("gravatar" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_a_limiter_failure_inside_one_lookup_does_not_stop_the_run(
+    ada: Contact, web: respx.MockRouter, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.ENRICHMENT_MAX_RETRIES = 0
+
+    class DownForGithub(resilience.LocalLimiter):
+        def acquire(self, provider: str) -> float:
+            if provider == "github":
+                raise ConnectionError("Redis is down")
+            return super().acquire(provider)
+
+    monkeypatch.setattr(resilience, "limiter", lambda: DownForGithub())
+
+    result = enrich_contact(ada.pk)
+
+    assert result["retry"] == ["github"]
+    assert ProviderCheck.objects.get(contact=ada, provider="github").status == ProviderCheck.Status.FAILED
+    assert SocialProfile.objects.filter(contact=ada, network="gravatar").exists()
