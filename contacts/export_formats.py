@@ -29,13 +29,33 @@ CSV_COLUMNS = (
     "last_contacted_at",
 )
 METHOD_COLUMNS = (("email", "emails"), ("phone", "phones"), ("website", "websites"), ("handle", "handles"))
-# Spreadsheets run cells starting with these as formulas (=HYPERLINK(...) exfiltrates data).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets run cells starting with these as formulas (=HYPERLINK(...) exfiltrates data),
+# also after leading spaces (Excel and LibreOffice trim them first), and "+44 20..." too: a
+# phone number is exported with the apostrophe, which our importer reads back (``unneutralize``).
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+# A cell starting with a tab or carriage return is also treated as formula-like (OWASP CSV injection).
+CONTROL_PREFIXES = ("\t", "\r")
+TEXT_MARKER = "'"
+
+
+def is_formula_like(value: str) -> bool:
+    """Whether a spreadsheet could evaluate ``value``: its first non-blank character starts a formula."""
+    return value.startswith(CONTROL_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)
 
 
 def neutralize(value: str) -> str:
     """A cell value a spreadsheet shows as text: formula-like values get a leading apostrophe."""
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+    return f"{TEXT_MARKER}{value}" if is_formula_like(value) else value
+
+
+def unneutralize(value: str) -> str:
+    """The inverse of ``neutralize`` for imported cells: ``'+44 20...`` is ``+44 20...`` again.
+
+    Only an apostrophe ``neutralize`` would have added goes (``'Tis`` stays as it is).
+    """
+    if value.startswith(TEXT_MARKER) and is_formula_like(value[1:]):
+        return value[1:]
+    return value
 
 
 class _Echo:

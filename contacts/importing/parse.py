@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import vobject  # type: ignore[import-untyped]  # no stubs published
 
+from contacts.export_formats import TEXT_MARKER, unneutralize
 from contacts.importing.detect import GENERIC, GOOGLE, LINKEDIN, OUTLOOK, VCARD, Detected
 
 # A single field may be as large as a whole upload; the plan reports oversized values as a
@@ -56,6 +57,10 @@ _GUESSES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "comments", "description"),
     "tags": ("tags", "labels", "groups", "categories", "category"),
 }
+
+# Columns of our own export that hold no field to import, though their names contain one
+# ("last_contacted_at" is not a contact's name).
+_NOT_GUESSED = {"createdat", "updatedat", "lastcontactedat"}
 
 
 @dataclass
@@ -169,6 +174,8 @@ def _csv_records(detected: Detected) -> Iterator[tuple[int, Record | None, str]]
             yield pending[0], pending[1], ""
             pending = None
         if any(value.strip() for value in values):
+            # A spreadsheet's (or our export's) text marker before a formula-like value goes.
+            values = [unneutralize(value) if value.startswith(TEXT_MARKER) else value for value in values]
             pending = (line, dict(zip(headers, values, strict=False)), len(values) < len(headers))
         line = detected.skip_lines + 2 + reader.line_num
     if pending is not None:
@@ -285,6 +292,9 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
     mapping = {}
     for header in headers:
         key = re.sub(r"[\s_\-.]", "", header.lower())
+        if key in _NOT_GUESSED:
+            mapping[header] = ""
+            continue
         target = next((target for target, names in _GUESSES.items() if key in {n.replace("-", "") for n in names}), "")
         if not target:
             target = next((target for target, names in _GUESSES.items() if any(name in key for name in names)), "")

