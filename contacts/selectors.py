@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -27,7 +28,6 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, JSONObject
-from django.core.exceptions import EmptyResultSet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime

@@ -7,175 +7,284 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0003_list_sort_indexes'),
-        ('socialcrm', '0003_invitation_sent_at'),
+        ("contacts", "0003_list_sort_indexes"),
+        ("socialcrm", "0003_invitation_sent_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarFeed',
+            name="CalendarFeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64)),
-                ('rotated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(max_length=64)),
+                ("rotated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('due', 'Reminder due'), ('digest', 'Daily digest')], max_length=8)),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('emailed', models.BooleanField(default=False)),
-                ('summary', models.CharField(blank=True, max_length=200)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("due", "Reminder due"), ("digest", "Daily digest")], max_length=8)),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("emailed", models.BooleanField(default=False)),
+                ("summary", models.CharField(blank=True, max_length=200)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('-created_at', '-id'),
+                "ordering": ("-created_at", "-id"),
             },
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('digest_enabled', models.BooleanField(default=True, verbose_name='email me a daily digest')),
-                ('digest_hour', models.PositiveSmallIntegerField(default=8, help_text='The hour of the day, in your time zone, the digest is sent.')),
-                ('email_on_due', models.BooleanField(default=True, verbose_name='email me when a reminder falls due')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("digest_enabled", models.BooleanField(default=True, verbose_name="email me a daily digest")),
+                (
+                    "digest_hour",
+                    models.PositiveSmallIntegerField(
+                        default=8, help_text="The hour of the day, in your time zone, the digest is sent."
+                    ),
+                ),
+                ("email_on_due", models.BooleanField(default=True, verbose_name="email me when a reminder falls due")),
             ],
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('manual', 'Reminder'), ('cadence', 'Keep in touch'), ('awaiting_reply', 'Awaiting reply'), ('alert', 'Alert')], default='manual', max_length=16)),
-                ('due_at', models.DateTimeField()),
-                ('note', models.TextField(blank=True, max_length=2000)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Done'), ('snoozed', 'Snoozed'), ('cancelled', 'Cancelled')], default='open', max_length=12)),
-                ('recurrence', models.CharField(blank=True, choices=[('', 'Does not repeat'), ('daily', 'Every day'), ('weekly', 'Every week'), ('monthly', 'Every month'), ('days', 'Every N days')], default='', max_length=8)),
-                ('interval_days', models.PositiveSmallIntegerField(blank=True, help_text='For every N days.', null=True)),
-                ('series_start', models.DateTimeField(blank=True, null=True)),
-                ('series_index', models.PositiveIntegerField(default=0)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('notify_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("manual", "Reminder"),
+                            ("cadence", "Keep in touch"),
+                            ("awaiting_reply", "Awaiting reply"),
+                            ("alert", "Alert"),
+                        ],
+                        default="manual",
+                        max_length=16,
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("note", models.TextField(blank=True, max_length=2000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("done", "Done"),
+                            ("snoozed", "Snoozed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "recurrence",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Does not repeat"),
+                            ("daily", "Every day"),
+                            ("weekly", "Every week"),
+                            ("monthly", "Every month"),
+                            ("days", "Every N days"),
+                        ],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "interval_days",
+                    models.PositiveSmallIntegerField(blank=True, help_text="For every N days.", null=True),
+                ),
+                ("series_start", models.DateTimeField(blank=True, null=True)),
+                ("series_index", models.PositiveIntegerField(default=0)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("notify_at", models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
-                'ordering': ('due_at', 'id'),
+                "ordering": ("due_at", "id"),
             },
         ),
         migrations.CreateModel(
-            name='TeamSettings',
+            name="TeamSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('awaiting_reply_days', models.PositiveSmallIntegerField(default=3, help_text='Nudge the sender when an email has had no reply for this long.')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "awaiting_reply_days",
+                    models.PositiveSmallIntegerField(
+                        default=3, help_text="Nudge the sender when an email has had no reply for this long."
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'team settings',
+                "verbose_name_plural": "team settings",
             },
         ),
         migrations.AddField(
-            model_name='contact',
-            name='cadence_due_at',
+            model_name="contact",
+            name="cadence_due_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='reply_due_at',
+            model_name="contact",
+            name="reply_due_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('cadence_due_at__isnull', False)), fields=['cadence_due_at'], name='contact_cadence_due_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("cadence_due_at__isnull", False)),
+                fields=["cadence_due_at"],
+                name="contact_cadence_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('reply_due_at__isnull', False)), fields=['reply_due_at'], name='contact_reply_due_idx'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("reply_due_at__isnull", False)),
+                fields=["reply_due_at"],
+                name="contact_reply_due_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='calendarfeed',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feed', to=settings.AUTH_USER_MODEL),
+            model_name="calendarfeed",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="calendar_feed", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='notificationpreference',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notification_pref', to=settings.AUTH_USER_MODEL),
+            model_name="notificationpreference",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notification_pref",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='assignee',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to=settings.AUTH_USER_MODEL),
+            model_name="reminder",
+            name="assignee",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='completed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reminder",
+            name="completed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='contact',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reminders', to='contacts.contact'),
+            model_name="reminder",
+            name="contact",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reminders", to="contacts.contact"
+            ),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reminder",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='reminder',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contacts.reminder'),
+            model_name="notification",
+            name="reminder",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="contacts.reminder",
+            ),
         ),
         migrations.AddField(
-            model_name='teamsettings',
-            name='team',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reminder_settings', to='socialcrm.team'),
+            model_name="teamsettings",
+            name="team",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reminder_settings", to="socialcrm.team"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationpreference',
-            constraint=models.CheckConstraint(condition=models.Q(('digest_hour__lte', 23)), name='notificationpref_hour_of_day'),
+            model_name="notificationpreference",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("digest_hour__lte", 23)), name="notificationpref_hour_of_day"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(condition=models.Q(('status__in', ('open', 'snoozed'))), fields=['assignee', 'due_at'], name='reminder_pending_idx'),
+            model_name="reminder",
+            index=models.Index(
+                condition=models.Q(("status__in", ("open", "snoozed"))),
+                fields=["assignee", "due_at"],
+                name="reminder_pending_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(condition=models.Q(('notify_at__isnull', False)), fields=['notify_at'], name='reminder_notify_idx'),
+            model_name="reminder",
+            index=models.Index(
+                condition=models.Q(("notify_at__isnull", False)), fields=["notify_at"], name="reminder_notify_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['contact', 'status', 'due_at'], name='reminder_contact_idx'),
+            model_name="reminder",
+            index=models.Index(fields=["contact", "status", "due_at"], name="reminder_contact_idx"),
         ),
         migrations.AddIndex(
-            model_name='reminder',
-            index=models.Index(fields=['assignee', 'completed_at'], name='reminder_completed_idx'),
+            model_name="reminder",
+            index=models.Index(fields=["assignee", "completed_at"], name="reminder_completed_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ('cadence', 'awaiting_reply')), ('status__in', ('open', 'snoozed'))), fields=('contact', 'kind'), name='reminder_one_pending_nudge'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind__in", ("cadence", "awaiting_reply")), ("status__in", ("open", "snoozed"))),
+                fields=("contact", "kind"),
+                name="reminder_one_pending_nudge",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('recurrence', 'days'), _negated=True), ('interval_days__gte', 1), _connector='OR'), name='reminder_every_n_days_has_n'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("recurrence", "days"), _negated=True), ("interval_days__gte", 1), _connector="OR"
+                ),
+                name="reminder_every_n_days_has_n",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['user', '-created_at', '-id'], name='notification_user_idx'),
+            model_name="notification",
+            index=models.Index(fields=["user", "-created_at", "-id"], name="notification_user_idx"),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('sent_at__isnull', True)), fields=['created_at'], name='notification_unsent_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("sent_at__isnull", True)), fields=["created_at"], name="notification_unsent_idx"
+            ),
         ),
     ]

@@ -37,7 +37,8 @@ _ICONS: dict[str, str] = {
 @register.simple_tag(takes_context=True)
 def shown_name(context: template.Context, contact: Contact) -> str:
     """The name the person chose (the view's ``shown_names``, by contact id), else theirs."""
-    return str(context.get("shown_names", {}).get(contact.pk, contact.display_name))
+    shown_names = context.get("shown_names") or {}
+    return str(shown_names.get(contact.pk, contact.display_name))
 
 
 @register.simple_tag
