@@ -15,7 +15,8 @@ forgery:
   credentials are dropped when a redirect leaves the original origin;
 - connect/read timeouts, a total time budget (a server dripping one byte a second is cut off),
   and a streamed body cap, so neither a slow nor an endless body ties up a worker;
-- a clear User-Agent, and conditional requests (ETag / Last-Modified) against a small cache.
+- a clear User-Agent, and conditional requests (ETag / Last-Modified) against a small cache
+  that keeps bodies for minutes only.
 
 Proxies from the environment are ignored on purpose: a proxy would connect on our behalf
 and bypass the address check.
@@ -46,7 +47,10 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 # Headers that carry a credential for one provider; never forwarded to another origin.
 CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
-CACHE_SECONDS = 7 * 24 * 3600
+# Cached bodies are the source's raw answers, personal data that erasure cannot find (keyed by
+# URL, not by contact): they are kept minutes, long enough for a run's retries and a "refresh now"
+# right after a run, never as a store of their own. See docs/enrichment.md.
+CACHE_SECONDS = 10 * 60
 CACHE_PREFIX = "enrichment:http:"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -520,7 +524,10 @@ def _cache_key(url: str, accept: str) -> str:
 
 
 def _store(key: str, fetched: Fetched) -> None:
-    """Keep validators and body for a conditional request next time (only when there are validators)."""
+    """Keep validators and body for a conditional request next time (only when there are validators).
+
+    For ``CACHE_SECONDS`` (minutes): bodies are raw answers, which we do not keep.
+    """
     etag = fetched.headers.get("etag", "")
     last_modified = fetched.headers.get("last-modified", "")
     if not (etag or last_modified):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dns.exception
 import dns.name
 import dns.resolver
@@ -9,6 +11,7 @@ import httpx
 import pytest
 import respx
 
+from enrichment import http
 from enrichment.http import (
     AddressPolicy,
     Client,
@@ -63,6 +66,36 @@ def test_conditional_request_reuses_the_cached_body_on_304(router: respx.MockRou
     assert second.from_cache is True
     conditional = route.calls.last.request.headers
     assert (conditional["if-none-match"], conditional["if-modified-since"]) == ('"v1"', "Mon, 01 Jan 2024 00:00:00 GMT")
+
+
+class RecordingCache:
+    """The Django cache, with every ``set`` recorded (key, value, timeout)."""
+
+    def __init__(self, cache: Any) -> None:
+        self._cache = cache
+        self.sets: list[tuple[str, Any, float | None]] = []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._cache.get(key, default)
+
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
+        self.sets.append((key, value, timeout))
+        self._cache.set(key, value, timeout)
+
+
+def test_cached_bodies_expire_within_minutes(
+    router: respx.MockRouter, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recording = RecordingCache(http.cache)
+    monkeypatch.setattr(http, "cache", recording)
+    router.get("https://a.example/profile").respond(200, json={"name": "Ada"}, headers={"ETag": '"v1"'})
+
+    client.get_json("https://a.example/profile")
+
+    # Bodies are personal data outside erasure's reach: they may only outlive a run by minutes.
+    [(_key, value, timeout)] = recording.sets
+    assert b"Ada" in value["content"]
+    assert timeout is not None and 0 < timeout <= 15 * 60
 
 
 def test_responses_without_validators_are_not_cached(router: respx.MockRouter, client: Client) -> None:
