@@ -83,6 +83,20 @@ def test_quoted_printable_html_part_is_decoded_and_attachments_are_metadata():
     assert first.attachments == [{"name": "Northwind-pricing-2024.pdf", "type": "application/pdf", "size": 18}]
 
 
+def test_attachment_names_in_rfc2047_rfc2231_and_raw_utf8_are_decoded():
+    def attached(disposition: bytes) -> str:
+        raw = (
+            b"From: a@x.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            b"Content-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/pdf\r\n"
+            b"Content-Disposition: attachment; " + disposition + b"\r\n\r\n%PDF\r\n--b--\r\n"
+        )
+        return str(parse_message(raw).attachments[0]["name"])
+
+    assert attached(b'filename="=?utf-8?q?caf=C3=A9.pdf?="') == "caf\u00e9.pdf"  # as Outlook sends it
+    assert attached(b"filename*=utf-8''caf%C3%A9.pdf") == "caf\u00e9.pdf"
+    assert attached(b'filename="caf\xc3\xa9.pdf"') == "caf\u00e9.pdf"
+
+
 def test_mbox_holds_the_three_thread_messages_and_the_newsletter():
     messages = [parse_message(raw) for raw in mbox_messages(sample("mailbox.mbox"))]
 
