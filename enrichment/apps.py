@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core import checks
 
 
 class EnrichmentConfig(AppConfig):
@@ -14,6 +15,7 @@ class EnrichmentConfig(AppConfig):
             register_personal_data_holder,
         )
         from enrichment import receivers, selectors, views
+        from enrichment.checks import private_addresses_check
         from enrichment.demo import load_demo_profiles
         from enrichment.personal_data import PERSONAL_DATA_MODELS, erase_enrichment, export_enrichment
         from socialcrm.registry import DemoLoader, register_demo_loader
@@ -25,5 +27,6 @@ class EnrichmentConfig(AppConfig):
             ContactPanel("social_profiles", views.profiles_panel, order=70, prefetch=selectors.panel_prefetch)
         )
         receivers.connect()
+        checks.register(private_addresses_check, checks.Tags.security)
         # After the contacts' (10) and reminders' loaders: the profiles hang off the demo contacts.
         register_demo_loader(DemoLoader("Public profiles (demo)", load_demo_profiles, order=210))
