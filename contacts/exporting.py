@@ -4,7 +4,8 @@ An export is processing for a purpose (for sales outreach, or for marketing emai
 asks the processing gate first: the ids of the list are read ``CHUNK`` at a time and the
 gate decides each chunk in bulk (``gate_allowed_ids``: one query per 1,000 contacts); the
 people it refuses are left out and counted (``ContactExport.excluded``, which the view sends
-as the ``X-Excluded-Count`` header, before the body). Only the allowed ids are kept, in a
+as the ``X-Excluded-Count`` header, before the body; the confirmation page before the
+download shows the same counts, from ``export_counts``). Only the allowed ids are kept, in a
 compact array (8 bytes a contact), so the stream exports exactly the people the gate allowed.
 
 The stream then reads the allowed contacts ``CHUNK`` at a time (methods and tags as plain
@@ -112,6 +113,19 @@ def _csv(ids: array[int], request: HttpRequest | None, actor: Any) -> Iterator[s
 def _vcards(ids: array[int], request: HttpRequest | None, actor: Any) -> Iterator[str]:
     for rows in _chunks(ids, request, actor):
         yield "".join(vcard(row) for row in rows)
+
+
+def export_counts(contacts: QuerySet[Contact], *, purpose: str) -> tuple[int, int]:
+    """(exported, left out): how many of ``contacts`` an export for ``purpose`` would write and
+    how many the gate refuses, for the confirmation page before the download.
+
+    One query for the list's ids, and the gate's one per 1,000 (its rules are the consent
+    app's, in Python: asking it is how the count stays what the download will do).
+    """
+    if purpose not in EXPORT_PURPOSES:
+        raise ValueError(f"Unknown export purpose {purpose!r}.")
+    ids, excluded = _allowed_ids(contacts, purpose)
+    return len(ids), excluded
 
 
 # Marked with the purpose the gate matters most for; the export asks about the one it is given.

@@ -71,6 +71,7 @@ urlpatterns: list[URLPattern] = [
     path("import/<int:pk>/progress/", imports.import_progress, name="import_progress"),
     path("import/<int:pk>/errors.csv", imports.import_errors, name="import_errors"),
     path("import/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("export/", imports.contact_export_confirm, name="export_confirm"),
     path("export.csv", imports.contact_export, {"fmt": "csv"}, name="export_csv"),
     path("export.vcf", imports.contact_export, {"fmt": "vcard"}, name="export_vcard"),
     path("duplicates/", dedupe.duplicates, name="duplicates"),

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import exporting
+from contacts.filters import list_query
 from contacts.forms_imports import ImportMappingForm, ImportUploadForm
 from contacts.importing.detect import FORMAT_LABELS, GENERIC
 from contacts.models import ImportJob
@@ -140,6 +141,28 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- Export -------------------------------------------------------------------------------------
+
+
+@require_GET
+@roles.staff_required
+def contact_export_confirm(request: HttpRequest) -> HttpResponse:
+    """Before the download: how many contacts of the filtered list the export for ``?purpose=``
+    writes, and how many the processing gate leaves out, with the download links.
+    """
+    purpose = request.GET.get("purpose", exporting.DEFAULT_EXPORT_PURPOSE)
+    if purpose not in exporting.EXPORT_PURPOSES:
+        return HttpResponseBadRequest("Unknown export purpose.")
+    exported, excluded = exporting.export_counts(contact_list(user=request.user, filters=request.GET), purpose=purpose)
+    query = list_query(request.GET)
+    context = {
+        "purpose": purpose,
+        "purpose_label": exporting.EXPORT_PURPOSES[purpose],
+        "exported": exported,
+        "excluded": excluded,
+        "query": query,
+        "download_query": list_query(request.GET, purpose=purpose),
+    }
+    return render(request, "contacts/export_confirm.html", context)
 
 
 # The role decorators are typed for HttpResponse; this view streams.

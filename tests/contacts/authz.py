@@ -204,6 +204,7 @@ URLS.update(
             LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
         ),
         # Exports are reads of the list (audited per contact): every working role.
+        "contacts:export_confirm": staff_only(),
         "contacts:export_csv": staff_only(),
         "contacts:export_vcard": staff_only(),
         "contacts:duplicates": _editors(),

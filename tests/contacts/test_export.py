@@ -283,3 +283,53 @@ def test_each_chunk_is_audited_in_one_insert(alice, team, client_for, monkeypatc
     assert len(inserts) == 3  # chunks of 3 + 3 + 1 contacts
     assert all("audit_auditevent" in sql for sql in inserts)
     assert AuditEvent.objects.filter(action="contact.exported").count() == 7
+
+
+def test_the_export_menu_leads_to_a_page_saying_who_is_left_out(alice, team, client_for) -> None:
+    vip = TagFactory(team=team, name="vip")
+    consented = ContactFactory(team=team, first_name="Grace", last_name="Granted")
+    objected = ContactFactory(team=team, first_name="Oscar", last_name="Objected")
+    never = ContactFactory(team=team, first_name="Nina", last_name="Never-asked")
+    ContactFactory(team=team, first_name="Not", last_name="Tagged")
+    for person in (consented, objected, never):
+        person.tags.add(vip)
+    _record(alice, consented, "marketing_email", "grant")
+    _record(alice, objected, "marketing_email", "object")
+    client = client_for(alice)
+    confirm = reverse("contacts:export_confirm")
+
+    menu = client.get(reverse("contacts:list"), {"tag": vip.pk}).content.decode()
+    page = client.get(confirm, {"tag": vip.pk, "purpose": "marketing_email"})
+
+    assert f'href="{confirm}?tag={vip.pk}&amp;purpose=marketing_email"' in menu
+    assert page.status_code == 200
+    text = " ".join(page.content.decode().split())
+    assert "1 contact will be exported" in text
+    assert "2 contacts of this list are left out: they have not consented to marketing email" in text
+    download = f"{reverse('contacts:export_csv')}?tag={vip.pk}&amp;purpose=marketing_email"
+    assert f'href="{download}"' in page.content.decode()
+    # The counts are what the download does; nothing is exported (or audited) by the page.
+    assert not AuditEvent.objects.filter(action="contact.exported").exists()
+    assert [row["name"] for row in _rows(client.get(download.replace("&amp;", "&")))] == ["Grace Granted"]
+    sales = " ".join(client.get(confirm, {"tag": vip.pk}).content.decode().split())
+    # Oscar's objection to direct marketing stops sales outreach too.
+    assert "2 contacts will be exported" in sales
+    assert "1 contact of this list is left out: they objected to sales outreach or direct marketing" in sales
+    everyone = " ".join(client.get(confirm, {"q": "Nina"}).content.decode().split())
+    assert "1 contact will be exported" in everyone and "No one on this list is left out." in everyone
+
+
+def test_the_export_confirmation_asks_the_gate_in_bulk(alice, team, client_for, django_assert_max_num_queries) -> None:
+    client = client_for(alice)
+    for size in (2, 12):
+        while Contact.objects.count() < size:
+            ContactFactory(team=team)
+        # Session and user, the user's teams (visibility), the list's ids, the gate's one
+        # query per 1,000 contacts, and the purpose cache's reload at most.
+        with django_assert_max_num_queries(6):
+            page = client.get(reverse("contacts:export_confirm"))
+        assert f"{size} contacts will be exported" in " ".join(page.content.decode().split())
+
+
+def test_the_export_confirmation_refuses_an_unknown_purpose(alice, client_for) -> None:
+    assert client_for(alice).get(reverse("contacts:export_confirm"), {"purpose": "anything"}).status_code == 400
