@@ -42,10 +42,17 @@ def network_unlinked(network: str, unlinked: Iterable[str]) -> bool:
     return PREFERENCE_NETWORK.get(network, network) in set(unlinked)
 
 
-def _site_findings(contact: Contact) -> list[Finding]:
-    """The contact's stored website profiles as findings, so a profile found later is verified against them."""
-    sites = SocialProfile.objects.filter(contact=contact, network="website").exclude(
-        status=SocialProfile.Status.REJECTED
+def _site_findings(contact: Contact, *, fresh: Iterable[Finding]) -> list[Finding]:
+    """The contact's stored website profiles as findings, so a profile found later is verified against them.
+
+    Sites in ``fresh`` (this run's findings) are left out: what a site links to now wins over
+    what it linked to when it was stored.
+    """
+    fresh_urls = [f.url for f in fresh if f.network == "website"]
+    sites = (
+        SocialProfile.objects.filter(contact=contact, network="website")
+        .exclude(status=SocialProfile.Status.REJECTED)
+        .exclude(url__in=fresh_urls)
     )
     return [
         Finding(network="website", provider="website", url=site.url, verified_links=list(site.links)) for site in sites
@@ -69,8 +76,10 @@ def _refresh(profile: SocialProfile, finding: Finding) -> None:
     profile.feeds = finding.feeds
     profile.source_url = finding.source_url
     profile.fetched_at = finding.fetched_at
-    profile.confidence = max(finding.confidence, profile.confidence if profile.verified else 0.0)
-    profile.verified = profile.verified or finding.verified
+    # Verification is what the links say now: a back-link that disappeared takes the badge (and
+    # the verified confidence) with it. ``finding`` comes out of ``verify`` for this run.
+    profile.confidence = finding.confidence
+    profile.verified = finding.verified
 
 
 def _note_conflicts(profile: SocialProfile, finding: Finding) -> None:
@@ -116,7 +125,7 @@ def profiles_upsert(*, contact: Contact, findings: Sequence[Finding]) -> UpsertR
         usable.append(restrain(finding))
     if not usable:
         return result
-    checked = verify([*usable, *_site_findings(contact)])[: len(usable)]
+    checked = verify([*usable, *_site_findings(contact, fresh=usable)])[: len(usable)]
     for finding in checked:
         profile, created = SocialProfile.objects.select_for_update().get_or_create(
             contact=contact,

@@ -142,3 +142,27 @@ def test_the_personal_data_holder_exports_and_erases_profiles(contact: Contact) 
 
     assert [p["url"] for p in exported["social_profiles"]] == [URL]
     assert not SocialProfile.objects.filter(contact=contact).exists()
+
+
+SITE = "https://ada.example/"
+
+
+def site(*rel_me: str) -> Finding:
+    return Finding(network="website", provider="website", url=SITE, links=list(rel_me), verified_links=list(rel_me))
+
+
+def test_verification_is_recomputed_on_every_refresh(contact: Contact) -> None:
+    profiles_upsert(contact=contact, findings=[site(URL), finding(confidence=0.6, verified_links=[SITE])])
+    profile = SocialProfile.objects.get(contact=contact, network="github")
+    assert (profile.verified, profile.confidence) == (True, pytest.approx(0.95))
+
+    # GitHub no longer links back to the site: one-way again.
+    profiles_upsert(contact=contact, findings=[site(URL), finding(confidence=0.6)])
+    profile.refresh_from_db()
+    assert (profile.verified, profile.confidence) == (False, pytest.approx(0.6))
+
+    # Back-link restored, but the site dropped its rel=me link (the stored site row is refreshed in the same run).
+    profiles_upsert(contact=contact, findings=[site(URL), finding(confidence=0.6, verified_links=[SITE])])
+    profiles_upsert(contact=contact, findings=[site(), finding(confidence=0.6, verified_links=[SITE])])
+    profile.refresh_from_db()
+    assert (profile.verified, profile.confidence) == (False, pytest.approx(0.6))
