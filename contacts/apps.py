@@ -92,4 +92,4 @@ class ContactsConfig(AppConfig):
         register_nav_item(NavItem("Import", "contacts:import", edits_contacts, order=24))
         register_nav_item(NavItem("Duplicates", "contacts:duplicates", edits_contacts, order=25))
         # After the contacts' loader: sample files imported as the demo salesperson would.
-        register_demo_loader(DemoLoader("Imported contacts (LinkedIn, Apple Contacts)", load_demo_imports, order=130))
+        register_demo_loader(DemoLoader("Imported contacts (every import format)", load_demo_imports, order=130))

@@ -1,8 +1,9 @@
-"""Demo data: two sample files imported into the demo team, as its salesperson would.
+"""Demo data: a sample file of every import format imported into the demo team, as its
+salesperson would.
 
-The files (a LinkedIn connections export and an Apple Contacts vCard) live in
-``contacts/demo_data/import/``. Each is imported once: a second ``manage.py demo`` finds
-the earlier import job by file name and leaves everything as it is.
+The files (LinkedIn connections, Google Contacts and Outlook CSV exports, Apple Contacts'
+vCard 3.0 and a vCard 4.0) live in ``contacts/demo_data/import/``. Each is imported once: a
+second ``manage.py demo`` finds the earlier import job by file name and leaves it as it is.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from contacts.services.imports import import_commit, import_preview
 if TYPE_CHECKING:
     from socialcrm.registry import DemoContext
 
-DEMO_FILES = ("linkedin_connections.csv", "apple_contacts.vcf")
+DEMO_FILES = (
+    "linkedin_connections.csv",
+    "google_contacts.csv",
+    "outlook_contacts.csv",
+    "apple_contacts.vcf",
+    "contacts_v4.vcf",
+)
 DEMO_DIR = Path(__file__).resolve().parent / "demo_data" / "import"
 
 

@@ -1,4 +1,4 @@
-"""The import demo loader: two sample files imported into the demo team, once."""
+"""The import demo loader: a sample file of every format imported into the demo team, once."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def context(team: Any, alice: Any, mona: Any, dpo: Any, admin: Any) -> DemoConte
 
 def test_the_loader_runs_after_the_contacts_loader() -> None:
     orders = {loader.name: loader.order for loader in demo_loaders()}
-    assert orders["Imported contacts (LinkedIn, Apple Contacts)"] == 130
+    assert orders["Imported contacts (every import format)"] == 130
     assert orders["Contacts and timelines"] < 130
 
 
@@ -33,18 +33,20 @@ def test_imports_the_sample_files_once(context: DemoContext, alice: Any, team: A
         load_demo_imports(context)
 
     jobs = ImportJob.objects.filter(team=team).order_by("file_name")
-    assert [(job.file_name, job.status, job.created_by) for job in jobs] == [
-        ("apple_contacts.vcf", "done", alice),
-        ("linkedin_connections.csv", "done", alice),
+    assert [(job.file_name, job.status, job.created_by, job.counts) for job in jobs] == [
+        ("apple_contacts.vcf", "done", alice, {"create": 2, "organization": 1}),
+        ("contacts_v4.vcf", "done", alice, {"create": 1}),
+        ("google_contacts.csv", "done", alice, {"create": 3, "organization": 1}),
+        ("linkedin_connections.csv", "done", alice, {"create": 6, "skip": 1}),
+        ("outlook_contacts.csv", "done", alice, {"create": 2}),
     ]
-    assert Contact.objects.filter(team=team).count() == 8  # 6 from LinkedIn, 2 people from Apple
+    assert Contact.objects.filter(team=team).count() == 14
 
 
 def test_the_list_page_offers_the_export_of_its_filters(alice: Any, client_for: Any) -> None:
     page = client_for(alice).get(reverse("contacts:list"), {"q": "ann"}).content.decode()
 
-    assert f'href="{reverse("contacts:export_csv")}?q=ann"' in page
-    assert f'href="{reverse("contacts:export_vcard")}?q=ann"' in page
-    # ... for sales outreach (the default) or for marketing email.
-    assert f'href="{reverse("contacts:export_csv")}?q=ann&amp;purpose=marketing_email"' in page
-    assert f'href="{reverse("contacts:export_vcard")}?q=ann&amp;purpose=marketing_email"' in page
+    # ... for sales outreach or for marketing email, through the page that says who is left out.
+    confirm = reverse("contacts:export_confirm")
+    assert f'href="{confirm}?q=ann&amp;purpose=sales_outreach"' in page
+    assert f'href="{confirm}?q=ann&amp;purpose=marketing_email"' in page
