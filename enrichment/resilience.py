@@ -11,8 +11,8 @@
   ``ENRICHMENT_BREAKER_FAILURES`` consecutive failures a provider is skipped for
   ``ENRICHMENT_BREAKER_MINUTES``; after that one lookup is let through, and one success closes it.
 
-A token is taken per provider lookup (one ``Provider.find`` call, which may make a few
-requests), not per HTTP request.
+A token is taken per HTTP request a provider makes (``pipeline.Throttled``); DNS queries
+take none.
 """
 
 from __future__ import annotations
@@ -73,18 +73,19 @@ class Limiter(Protocol):
 class RedisLimiter:
     """Token buckets and hold-offs in Redis: one limit for every worker."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prefix: str = KEY_PREFIX) -> None:
+        self._prefix = prefix
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
         self._bucket = self._redis.register_script(BUCKET_LUA)
         self._hold = self._redis.register_script(HOLD_OFF_LUA)
 
     def acquire(self, provider: str) -> float:
-        keys = [f"{KEY_PREFIX}{provider}", f"{KEY_PREFIX}{provider}:hold"]
+        keys = [f"{self._prefix}{provider}", f"{self._prefix}{provider}:hold"]
         rate, burst = _rate()
         return float(self._bucket(keys=keys, args=[rate, burst]))
 
     def hold_off(self, provider: str, seconds: float) -> None:
-        self._hold(keys=[f"{KEY_PREFIX}{provider}:hold"], args=[max(0.001, seconds)])
+        self._hold(keys=[f"{self._prefix}{provider}:hold"], args=[max(0.001, seconds)])
 
 
 class LocalLimiter:
