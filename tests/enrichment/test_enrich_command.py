@@ -103,6 +103,20 @@ def test_dry_run_shows_what_would_be_looked_up_and_the_gate_s_answer(
     assert (planned["gate"]["allowed"], planned["would_ask"]) == (False, [])
 
 
+def test_dry_run_of_a_suppressed_contact_would_ask_nobody(team: Team) -> None:
+    from consent.models import Suppression
+    from consent.suppression import identifier_digest
+
+    contact = ContactFactory(team=team, email="gone@ada.example")
+    ContactMethodFactory(contact=contact, kind=ContactMethod.Kind.HANDLE, value="github:gone")
+    Suppression.objects.create(digest=identifier_digest("gone@ada.example"))
+
+    planned = run(str(contact.pk), "--dry-run")
+
+    assert (planned["suppressed"], planned["would_ask"]) == (True, [])
+    assert planned["stopped_by"] == "suppression"
+
+
 @pytest.mark.django_db
 def test_a_contact_without_dry_run_is_refused(team: Team) -> None:
     with pytest.raises(CommandError, match="--dry-run"):

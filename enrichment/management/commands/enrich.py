@@ -3,7 +3,8 @@
 - ``manage.py enrich --html FILE --url URL``: the website provider's own parser on a saved
   page, so an admin can see why a site yields what it yields;
 - ``manage.py enrich CONTACT_ID --dry-run``: which providers would be asked about a contact
-  (and with what), which would be skipped and why, and whether the gate allows it now.
+  (and with what), which would be skipped and why, and whether the gate allows it now
+  (``stopped_by``: ``gate`` or ``suppression`` when nobody would be asked at all).
 """
 
 from __future__ import annotations
@@ -53,17 +54,21 @@ class Command(BaseCommand):
             raise CommandError(f"No contact {contact_id}.")
         decision = gate_allows(contact, "enrichment")
         subject = pipeline.subject_for(contact)
+        suppressed = pipeline.is_suppressed(subject)
         plan = pipeline.plan(contact, subject)
+        # The task stops at the gate, then at the suppression list, before asking anybody.
+        stopped_by = "gate" if not decision.allowed else "suppression" if suppressed else None
         return {
             "contact": contact.pk,
             "gate": {"allowed": decision.allowed, "reason": decision.reason},
-            "suppressed": pipeline.is_suppressed(subject),
+            "suppressed": suppressed,
+            "stopped_by": stopped_by,
             "subject": {
                 "emails": list(subject.emails),
                 "websites": list(subject.websites),
                 "handles": [handle.value for handle in subject.handles],
             },
-            "would_ask": [provider.name for provider in plan.ask] if decision.allowed else [],
+            "would_ask": [] if stopped_by else [provider.name for provider in plan.ask],
             "skipped": plan.skipped,
         }
 
