@@ -7,7 +7,9 @@ never fetches anything itself (given a string it would fetch URLs and open local
 Only where the gate allows ``social_listening``; a post's sentiment label only where it
 also allows ``sentiment_analysis``. Posts are deduplicated by their feed guid (the timeline's
 ``external_id``), so reading a feed twice records nothing twice. A post mentioning one of the
-team's ``ListeningKeyword``s creates a reminder for the contact's owner.
+team's ``ListeningKeyword``s creates a reminder for the contact's owner. A post whose title or
+text mentions special-category data (``restraint.mentions_special_category``, the filter
+profiles go through) is dropped whole: not stored, no alert.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from contacts.services.timeline import activity_record
 from enrichment.http import Client, FetchError
 from enrichment.models import ListeningKeyword, SocialProfile
 from enrichment.pipeline import shared_client
+from enrichment.restraint import mentions_special_category
 from enrichment.sanitize import plain_text, safe_url
 from enrichment.sentiment import sentiment_label
 from enrichment.services import network_unlinked
@@ -92,6 +95,9 @@ def _record(
         return False
     title = plain_text(entry.get("title", ""), 200)
     text = plain_text(entry.get("summary", ""), BODY_LIMIT)
+    if mentions_special_category(title) or mentions_special_category(text):
+        # Restraint's filter, as for profiles: such a post is not stored (nor alerted on) at all.
+        return False
     payload: dict[str, Any] = {"profile_id": profile.pk, "network": profile.network}
     link = safe_url(entry.get("link", ""))
     if link:

@@ -113,3 +113,24 @@ def test_the_sweep_queues_each_due_contact_once(ada: Contact) -> None:
     assert listen_sweep() == 1
     assert listen_sweep() == 0  # claimed: listened_at was set
     assert OutboxMessage.objects.filter(task_name="enrichment.tasks.listen_to_contact").count() == 1
+
+
+def test_posts_mentioning_special_category_data_are_not_stored(ada: Contact, team: Team) -> None:
+    ListeningKeyword.objects.create(team=team, keyword="evaluating")
+    item = (
+        "<item><guid>https://social.example/@ada/{n}</guid><pubDate>Fri, 20 Nov 2026 16:05:00 +0000</pubDate>"
+        "<title>{title}</title><description>{text}</description></item>"
+    )
+    items = [
+        item.format(n=1, title="", text="Evaluating tools before the trade union meeting tonight."),
+        item.format(n=2, title="Church choir", text="Evaluating a new hymn book."),
+        item.format(n=3, title="", text="Evaluating new CRM tools."),
+    ]
+    rss = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Ada</title>{"".join(items)}</channel></rss>'
+    with respx.mock(assert_all_mocked=True) as mock:
+        mock.get(FEED).respond(200, text=rss, headers={"Content-Type": "application/rss+xml"})
+        assert listen(ada) == 1
+
+    posts = Activity.objects.filter(contact=ada, kind=Activity.Kind.SOCIAL_POST)
+    assert [p.body for p in posts] == ["Evaluating new CRM tools."]
+    assert Reminder.objects.filter(contact=ada).count() == 1  # the dropped posts alert nobody either
