@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +367,53 @@ def test_recording_queries_do_not_grow_with_the_messages_of_one_contact(
     for count in (5, 200):
         with django_assert_max_num_queries(16):
             email_ingest(actor=alice, source="upload", raw_messages=mbox(count), contacts=visible_contacts(alice))
+
+
+def test_recording_for_many_contacts_sets_each_ones_times_and_clocks_in_constant_statements(
+    alice: Any, amara: Contact, django_assert_max_num_queries: Any
+):
+    from contacts.models import Reminder
+    from tests.factories import ReminderFactory
+
+    def conversation(count: int) -> tuple[list[Contact], list[bytes]]:
+        people = [
+            ContactFactory(team=amara.team, owner=alice, cadence_days=30, email=f"p{count}.{i}@client.example")
+            for i in range(count)
+        ]
+        raw = []
+        for i in range(count):
+            # We write on day 1; every other person answers on day 2.
+            raw.append(
+                f"From: sam@ourco.example\r\nTo: p{count}.{i}@client.example\r\nMessage-ID: <o{count}.{i}@x>\r\n"
+                f"Date: Mon, 1 Apr 2024 10:00:00 +0000\r\n\r\nhi\r\n".encode()
+            )
+            if i % 2:
+                raw.append(
+                    f"From: p{count}.{i}@client.example\r\nMessage-ID: <i{count}.{i}@x>\r\n"
+                    f"Date: Tue, 2 Apr 2024 10:00:00 +0000\r\n\r\nyes\r\n".encode()
+                )
+        return people, raw
+
+    # Whatever the number of contacts: the actor's roles and teams (the scope), then per chunk the
+    # addresses, team settings, existing Message-IDs, one INSERT, one UPDATE of the times, the
+    # reminders' clocks (read, one UPDATE, open nudges), closing the answered nudge (UPDATE, one
+    # INSERT of its timeline row), and the transactions' savepoints (8).
+    for count in (3, 40):
+        people, raw = conversation(count)
+        nudged = ReminderFactory(contact=people[1], assignee=alice, kind=Reminder.Kind.CADENCE)
+        untouched = ReminderFactory(contact=people[0], assignee=alice, kind=Reminder.Kind.MANUAL)
+        with django_assert_max_num_queries(22):
+            email_ingest(actor=alice, source="upload", raw_messages=raw, contacts=visible_contacts(alice))
+
+        nudged.refresh_from_db()
+        untouched.refresh_from_db()
+        assert nudged.status == Reminder.Status.DONE  # the reply answered the keep-in-touch nudge
+        assert untouched.status == Reminder.Status.OPEN
+        for i, person in enumerate(people):
+            person.refresh_from_db()
+            sent, answered = datetime(2024, 4, 1, 10, tzinfo=UTC), datetime(2024, 4, 2, 10, tzinfo=UTC)
+            assert person.last_outbound_at == sent
+            assert person.last_inbound_at == (answered if i % 2 else None)
+            assert person.last_contacted_at == (answered if i % 2 else sent)
+            assert person.cadence_due_at == person.last_contacted_at + timedelta(days=30)
+            assert person.reply_due_at == (None if i % 2 else sent + timedelta(days=3))
