@@ -424,6 +424,11 @@ class ImportJob(TimestampedModel):
     # {"create": n, "update": n, "skip": n, "invalid": n, "organizations": n} for the preview,
     # then for the commit.
     counts = models.JSONField(default=dict, blank=True)
+    # The preview's plan, made once at upload (and again after a new mapping): the first rows
+    # to show, problems first, as small dicts; and the team's contacts it was planned against
+    # (``import_team_watermark``), so the preview page plans again only if they changed.
+    preview_rows = models.JSONField(default=list, blank=True)
+    planned_against = models.CharField(max_length=100, blank=True)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     # CSV (line, reason) of every row not imported; built by the commit.

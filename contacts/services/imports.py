@@ -1,9 +1,11 @@
 """Importing contacts from a file: preview, commit (a Celery task), undo.
 
 ``import_preview`` reads the upload and stores it on an ``ImportJob`` with the counts of
-what the import would do; ``import_commit`` queues ``contacts.tasks.import_run``, which
-calls ``import_run`` to write rows in batches (bulk inserts, one query per batch for
-existing emails and one for the suppression list), updating the job's progress as it goes.
+what the import would do and the rows the preview shows (planned once; the preview page
+reads them back, planning again only if the team's contacts changed); ``import_commit``
+queues ``contacts.tasks.import_run``, which calls ``import_run`` to write rows in batches
+(bulk inserts, one query per batch for existing emails and one for the suppression list),
+updating the job's progress as it goes.
 Good rows are imported even when others are refused; every refused row ends up in the
 job's error report with its line number and the reason. ``import_undo`` deletes the
 contacts (and organizations) the job created that nobody touched since.
@@ -87,16 +89,67 @@ def planned_batches(job: ImportJob, size: int = BATCH_SIZE) -> Iterator[list[Pla
         yield planner.plan(batch)
 
 
-def _count(job: ImportJob) -> tuple[Counter[str], int, list[PlannedRow]]:
-    """(counts per action, rows, the first PREVIEW_ROWS planned rows)."""
+def _preview_row(planned: PlannedRow) -> dict[str, Any]:
+    """What the preview table shows of a planned row (stored on the job as JSON)."""
+    return {
+        "line": planned.line,
+        "action": planned.action,
+        "action_label": planned.action_label,
+        "name": (planned.name or planned.row.name)[:80],
+        "emails": ", ".join(planned.emails)[:80],
+        "organization": planned.row.organization[:60],
+        "reason": planned.reason[:200],
+    }
+
+
+def import_team_watermark(team_id: int) -> str:
+    """A cheap fingerprint of what planning reads of a team: its contacts and their methods.
+
+    Four aggregate subqueries in one statement; it changes when a contact is added, edited,
+    deleted, or gains or loses a contact method.
+    """
+
+    def per_team(model: type[models.Model], **aggregate: Any) -> models.Subquery:
+        grouped = model._default_manager.filter(team_id=models.OuterRef("pk")).order_by().values("team_id")
+        return models.Subquery(grouped.annotate(**aggregate).values(*aggregate)[:1])
+
+    row: dict[str, Any] = (
+        Team.objects.filter(pk=team_id)
+        .values(
+            contact_count=per_team(Contact, n=models.Count("id")),
+            changed=per_team(Contact, top=models.Max("updated_at")),
+            method_count=per_team(ContactMethod, n=models.Count("id")),
+            last_method=per_team(ContactMethod, top=models.Max("id")),
+        )
+        .first()
+    ) or {}
+    changed = row["changed"].isoformat() if row.get("changed") else "-"
+    counted = (row.get(name) or 0 for name in ("contact_count", "method_count", "last_method"))
+    return ":".join([changed, *map(str, counted)])
+
+
+def _plan_preview(job: ImportJob) -> int:
+    """Plan the whole file once and store the counts and the rows to show on ``job``; the rows.
+
+    Rows with problems (skipped, invalid) come first, so a big file's few bad rows are
+    seen without paging through it.
+    """
+    watermark = import_team_watermark(job.team_id)
     counts: Counter[str] = Counter()
-    shown: list[PlannedRow] = []
+    problems: list[PlannedRow] = []
+    others: list[PlannedRow] = []
     total = 0
     for batch in planned_batches(job):
         total += len(batch)
-        counts.update(planned.action for planned in batch)
-        shown.extend(batch[: max(0, PREVIEW_ROWS - len(shown))])
-    return counts, total, shown
+        for planned in batch:
+            counts[planned.action] += 1
+            shown = problems if planned.action in (SKIP, INVALID) else others
+            if len(shown) < PREVIEW_ROWS:
+                shown.append(planned)
+    job.counts, job.total_rows = dict(counts), total
+    job.preview_rows = [_preview_row(planned) for planned in (problems + others)[:PREVIEW_ROWS]]
+    job.planned_against = watermark
+    return total
 
 
 def _remembered_mapping(actor: Any, headers: list[str]) -> dict[str, str]:
@@ -136,21 +189,26 @@ def import_preview(*, actor: Any, team: Team, file_name: str, data: bytes) -> Im
         content=detected.text,
         mapping=mapping,
     )
-    counts, total, _ = _count(job)
-    if not total:
+    if not _plan_preview(job):
         raise ValidationError("The file has no rows to import: only a header, or nothing after it.")
-    job.counts, job.total_rows = dict(counts), total
     job.save()
     return job
 
 
-def import_preview_rows(*, job: ImportJob) -> tuple[dict[str, int], list[PlannedRow]]:
-    """Fresh counts for the whole file and its first rows, planned against the team as it is now."""
-    counts, total, shown = _count(job)
-    if job.status == ImportJob.Status.PREVIEW and (dict(counts) != job.counts or total != job.total_rows):
-        job.counts, job.total_rows = dict(counts), total
-        job.save(update_fields=["counts", "total_rows", "updated_at"])
-    return dict(counts), shown
+_PLAN_FIELDS = ["counts", "total_rows", "preview_rows", "planned_against", "updated_at"]
+
+
+def import_preview_rows(*, job: ImportJob) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """The counts for the whole file and the rows to show (problems first), as planned at upload.
+
+    Planned again (and stored) only when the team's contacts changed since
+    (``import_team_watermark``): one cheap query otherwise, however large the file. The
+    commit plans each batch against the team as it is then, whatever the preview said.
+    """
+    if job.status == ImportJob.Status.PREVIEW and job.planned_against != import_team_watermark(job.team_id):
+        _plan_preview(job)
+        job.save(update_fields=_PLAN_FIELDS)
+    return job.counts, job.preview_rows
 
 
 @transaction.atomic
@@ -165,7 +223,8 @@ def import_set_mapping(*, actor: Any, job: ImportJob, mapping: Mapping[str, str]
     if not {"first_name", "last_name", "name", "email", "organization"} & set(cleaned.values()):
         raise ValidationError("Map at least one column to a name, an email address or an organization.")
     job.mapping = cleaned
-    job.save(update_fields=["mapping", "updated_at"])
+    _plan_preview(job)
+    job.save(update_fields=["mapping", *_PLAN_FIELDS])
     ImportMapping.objects.update_or_create(
         user=actor, headers_signature=detection.headers_signature(headers), defaults={"mapping": cleaned}
     )

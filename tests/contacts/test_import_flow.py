@@ -250,3 +250,43 @@ def test_personal_data_export_and_erasure_cover_import_and_merge_traces(alice, t
     ]
     assert exported["merged_contact_ids"] == [duplicate.pk]
     assert import_traces_export(ngozi) == {"imports": [], "merged_contact_ids": []}
+
+
+def test_the_preview_page_reads_the_plan_stored_at_upload(alice, team, client_for, monkeypatch) -> None:
+    rows = "".join(f"Person {n},p{n}@x.example\n" for n in range(250))
+    data = f"Name,Email\n{rows}Bad,not-an-email\nPerson 3,p3@x.example\n".encode()
+    job = services.import_preview(actor=alice, team=team, file_name="big.csv", data=data)
+    client = client_for(alice)
+    planned: list[int] = []
+    real = services.planned_batches
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        planned.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "planned_batches", counting)
+
+    page = client.get(reverse("contacts:import_detail", kwargs={"pk": job.pk})).content.decode()
+
+    assert planned == []  # not planned again: the counts and rows are the job's
+    text = " ".join(page.split())
+    assert "200 of 252 rows, those skipped or invalid first." in text
+    # The two problem rows, at the end of the file, are listed first.
+    assert [row["line"] for row in job.preview_rows[:3]] == [252, 253, 2]
+    assert (job.counts, job.total_rows) == ({"create": 250, "invalid": 1, "skip": 1}, 252)
+    assert text.index("not-an-email") < text.index("Person 0")
+
+
+def test_the_preview_is_planned_again_when_the_team_changed(alice, team, client_for) -> None:
+    data = b"Name,Email\nAnn Able,ann@x.example\n"
+    job = services.import_preview(actor=alice, team=team, file_name="ann.csv", data=data)
+    assert job.counts == {"create": 1}
+    ContactFactory(team=team, first_name="Ann", last_name="Able", email="ann@x.example")
+
+    page = client_for(alice).get(reverse("contacts:import_detail", kwargs={"pk": job.pk}))
+
+    job.refresh_from_db()
+    # Ann is known now, with nothing new in the file about her.
+    assert job.counts == {"skip": 1}
+    assert job.preview_rows[0]["action"] == "skip"
+    assert page.status_code == 200
