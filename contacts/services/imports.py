@@ -113,7 +113,7 @@ def import_team_watermark(team_id: int) -> str:
         grouped = model._default_manager.filter(team_id=models.OuterRef("pk")).order_by().values("team_id")
         return models.Subquery(grouped.annotate(**aggregate).values(*aggregate)[:1])
 
-    row: dict[str, Any] = (
+    row: Mapping[str, Any] = (
         Team.objects.filter(pk=team_id)
         .values(
             contact_count=per_team(Contact, n=models.Count("id")),
