@@ -30,8 +30,9 @@ pytestmark = [
         django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
         reason="needs PostgreSQL (DATABASE_URL): the worker thread and the test both write the database",
     ),
-    # Serialized rollback restores the rows migrations seed (purposes, role groups) after the flush.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The flush after a transactional test removes seeded rows; post_migrate receivers put
+    # purposes and role groups back (serialized_rollback would clash with them).
+    pytest.mark.django_db(transaction=True),
 ]
 
 
