@@ -42,20 +42,17 @@ def network_unlinked(network: str, unlinked: Iterable[str]) -> bool:
     return PREFERENCE_NETWORK.get(network, network) in set(unlinked)
 
 
-def _site_findings(contact: Contact, *, fresh: Iterable[Finding]) -> list[Finding]:
+def _site_findings(profiles: Iterable[SocialProfile], *, fresh: Iterable[Finding]) -> list[Finding]:
     """The contact's stored website profiles as findings, so a profile found later is verified against them.
 
     Sites in ``fresh`` (this run's findings) are left out: what a site links to now wins over
     what it linked to when it was stored.
     """
-    fresh_urls = [f.url for f in fresh if f.network == "website"]
-    sites = (
-        SocialProfile.objects.filter(contact=contact, network="website")
-        .exclude(status=SocialProfile.Status.REJECTED)
-        .exclude(url__in=fresh_urls)
-    )
+    fresh_urls = {f.url for f in fresh if f.network == "website"}
     return [
-        Finding(network="website", provider="website", url=site.url, verified_links=list(site.links)) for site in sites
+        Finding(network="website", provider="website", url=site.url, verified_links=list(site.links))
+        for site in profiles
+        if site.network == "website" and site.status != SocialProfile.Status.REJECTED and site.url not in fresh_urls
     ]
 
 
@@ -125,24 +122,28 @@ def profiles_upsert(*, contact: Contact, findings: Sequence[Finding]) -> UpsertR
         usable.append(restrain(finding))
     if not usable:
         return result
-    checked = verify([*usable, *_site_findings(contact, fresh=usable)])[: len(usable)]
+    # One lock on the contact serializes runs for it, and one query reads its profiles (the
+    # stored sites included): not a SELECT FOR UPDATE, savepoint and INSERT per finding.
+    list(Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk", flat=True))
+    stored = {(p.network, p.url): p for p in SocialProfile.objects.filter(contact=contact)}
+    checked = verify([*usable, *_site_findings(stored.values(), fresh=usable)])[: len(usable)]
     for finding in checked:
-        profile, created = SocialProfile.objects.select_for_update().get_or_create(
-            contact=contact,
-            network=finding.network,
-            url=finding.url,
-            defaults={
+        profile = stored.get((finding.network, finding.url))
+        if profile is None:
+            profile = SocialProfile(
+                contact=contact,
+                network=finding.network,
+                url=finding.url,
                 **_values(finding),
-                "handle": finding.handle,
-                "feeds": finding.feeds,
-                "provider": finding.provider,
-                "source_url": finding.source_url,
-                "fetched_at": finding.fetched_at,
-                "confidence": finding.confidence,
-                "verified": finding.verified,
-            },
-        )
-        if created:
+                handle=finding.handle,
+                feeds=finding.feeds,
+                provider=finding.provider,
+                source_url=finding.source_url,
+                fetched_at=finding.fetched_at,
+                confidence=finding.confidence,
+                verified=finding.verified,
+            )
+            stored[(finding.network, finding.url)] = profile
             result.created.append(profile)
             continue
         if profile.status == SocialProfile.Status.REJECTED:
@@ -151,8 +152,11 @@ def profiles_upsert(*, contact: Contact, findings: Sequence[Finding]) -> UpsertR
             _refresh(profile, finding)
         else:
             _note_conflicts(profile, finding)
+        if profile.pk is not None and profile not in result.updated:
+            result.updated.append(profile)
+    SocialProfile.objects.bulk_create(result.created)
+    for profile in result.updated:
         profile.save()
-        result.updated.append(profile)
     if result.created:
         count = len(result.created)
         activity_record(
