@@ -87,7 +87,7 @@ class PlainSelect(forms.Select):
         selected = {str(v) for v in self.format_value(value)}
         options = format_html_join(
             "",
-            "<option value=\"{}\"{}>{}</option>",
+            '<option value="{}"{}>{}</option>',
             ((str(key), " selected" if str(key) in selected else "", label) for key, label in self.choices),
         )
         final_attrs = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
