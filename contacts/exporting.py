@@ -115,6 +115,8 @@ def _vcards(ids: array[int], request: HttpRequest | None, actor: Any) -> Iterato
         yield "".join(vcard(row) for row in rows)
 
 
+# Counting reads the same consent decisions the export acts on, so it is an entry point too.
+@processing(purpose="marketing_email")
 def export_counts(contacts: QuerySet[Contact], *, purpose: str) -> tuple[int, int]:
     """(exported, left out): how many of ``contacts`` an export for ``purpose`` would write and
     how many the gate refuses, for the confirmation page before the download.

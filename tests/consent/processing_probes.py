@@ -92,11 +92,18 @@ def _export(contact: Any) -> object:
     return "".join(export.body)
 
 
+def _export_counts(contact: Any) -> object:
+    from contacts.exporting import export_counts
+
+    return export_counts(Contact.objects.filter(pk=contact.pk), purpose="marketing_email")
+
+
 # "module.qualname" of the entry point -> probe(contact).
 PROBES: dict[str, Callable[[Any], object]] = {
     "contacts.services.nudges.cadence_nudges_make": _cadence_nudges,
     "contacts.services.nudges.awaiting_reply_nudges_make": _awaiting_reply_nudges,
     "contacts.exporting.contacts_export": _export,
+    "contacts.exporting.export_counts": _export_counts,
     "enrichment.tasks.enrich_contact": _enrich_contact,
     "enrichment.tasks.refresh_stale_profiles": _refresh_stale_profiles,
     "enrichment.tasks.listen_sweep": _listen_sweep,
