@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections.abc import Iterable
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 from celery import Task
@@ -44,8 +45,31 @@ def enqueue(task: Task | str, /, *args: Any, **kwargs: Any) -> OutboxMessage:
     registered_task(task_name)
     json.dumps([args, kwargs])
     message = OutboxMessage.objects.create(task_name=task_name, args=list(args), kwargs=kwargs)
-    transaction.on_commit(partial(publish, message))
+    _unpublished_ids().append(message.pk)
+    # Every enqueue registers the flush (a callback registered in a savepoint that rolls
+    # back is dropped); the first one to run after commit publishes them all.
+    transaction.on_commit(_publish_enqueued)
     return message
+
+
+_local = threading.local()
+
+
+def _unpublished_ids() -> list[int]:
+    ids: list[int] | None = getattr(_local, "ids", None)
+    if ids is None:
+        ids = _local.ids = []
+    return ids
+
+
+def _publish_enqueued() -> None:
+    """Publish what this thread enqueued, in order, with one UPDATE for the lot.
+
+    Ids of rows that a rollback removed are still listed; the query skips them.
+    """
+    ids, _local.ids = _unpublished_ids(), []
+    if ids:
+        publish_many(OutboxMessage.objects.filter(pk__in=ids, published_at__isnull=True).order_by("pk"))
 
 
 def registered_task(name: str) -> Task:
@@ -60,23 +84,40 @@ def registered_task(name: str) -> Task:
 
 
 def publish(message: OutboxMessage) -> bool:
-    """Hand one message to Celery; return whether the broker accepted it.
+    """Hand one message to Celery; return whether the broker accepted it."""
+    return publish_many([message]) == 1
 
-    A broker failure is logged and recorded on the row (``attempts``, ``last_error``),
-    never raised. Without a broker (eager mode) the task runs right here, and its own
-    errors propagate only if ``task_eager_propagates`` is on, as in tests.
+
+def publish_many(messages: Iterable[OutboxMessage]) -> int:
+    """Hand messages to Celery in order; return how many the broker accepted.
+
+    Stops at the first broker failure, which is logged and recorded on that row
+    (``attempts``, ``last_error``), never raised: the rest stay pending for the relay.
+    Without a broker (eager mode) each task runs right here, and its own errors propagate
+    only if ``task_eager_propagates`` is on, as in tests. The accepted rows are marked
+    published with one UPDATE.
     """
-    task = registered_task(message.task_name)
+    published: list[int] = []
     try:
-        task.apply_async(args=message.args, kwargs=message.kwargs)
-    except Exception as exc:  # the broker's clients raise many unrelated types
-        if celery_app.conf.task_always_eager:
-            raise  # the task failed, not the (absent) broker
-        logger.warning("Could not publish %s (outbox #%s): %s", message.task_name, message.pk, exc)
-        OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1, last_error=str(exc)[:2000])
-        return False
-    OutboxMessage.objects.filter(pk=message.pk).update(published_at=timezone.now(), attempts=F("attempts") + 1)
-    return True
+        for message in messages:
+            task = registered_task(message.task_name)
+            try:
+                task.apply_async(args=message.args, kwargs=message.kwargs)
+            except Exception as exc:  # the broker's clients raise many unrelated types
+                if celery_app.conf.task_always_eager:
+                    raise  # the task failed, not the (absent) broker
+                logger.warning("Could not publish %s (outbox #%s): %s", message.task_name, message.pk, exc)
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    attempts=F("attempts") + 1, last_error=str(exc)[:2000]
+                )
+                break
+            published.append(message.pk)
+    finally:
+        if published:
+            OutboxMessage.objects.filter(pk__in=published).update(
+                published_at=timezone.now(), attempts=F("attempts") + 1
+            )
+    return len(published)
 
 
 def relay_pending(*, grace: timedelta = RELAY_GRACE, limit: int = 500) -> int:
@@ -86,17 +127,13 @@ def relay_pending(*, grace: timedelta = RELAY_GRACE, limit: int = 500) -> int:
     at the first failure: if the broker is still down, the next tick tries again. Also
     deletes messages published more than ``KEEP_PUBLISHED`` ago.
     """
-    published = 0
     with transaction.atomic():
         pending = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(published_at__isnull=True, created_at__lte=timezone.now() - grace)
             .order_by("created_at")[:limit]
         )
-        for message in pending:
-            if not publish(message):
-                break
-            published += 1
+        published = publish_many(pending)
     if published:
         logger.info("Relayed %s pending outbox messages", published)
     OutboxMessage.objects.filter(published_at__lt=timezone.now() - KEEP_PUBLISHED).delete()
