@@ -242,6 +242,16 @@ def test_webhook_rejects_a_missing_signature(dropbox: str):
     assert Client().post(dropbox, sample("thread_2.eml"), content_type="message/rfc822").status_code == 403
 
 
+@pytest.mark.parametrize("header", ["t=\u00b2,v1=abc", "t=,v1=abc", "t=12a,v1=abc", "v1=abc", "garbage"])
+def test_webhook_rejects_a_malformed_signature_header(dropbox: str, header: str):
+    response = Client().post(
+        dropbox, sample("thread_2.eml"), content_type="message/rfc822", headers={SIGNATURE_HEADER: header}
+    )
+
+    assert response.status_code == 403
+    assert not Activity.objects.exists()
+
+
 def test_webhook_rejects_a_stale_timestamp(dropbox: str):
     response = post_signed(dropbox, sample("thread_2.eml"), timestamp=int(time.time()) - 301)
 

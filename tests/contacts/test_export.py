@@ -86,6 +86,27 @@ def test_csv_export_of_the_filtered_list(alice, team, client_for) -> None:
     assert rows[0]["phones"] == "'+44 20 7946 0001"  # a leading + is a formula to a spreadsheet
 
 
+def test_the_export_leaves_out_what_people_withhold_and_uses_their_chosen_name(alice, team, client_for) -> None:
+    from consent.models import PrivacyPreference
+
+    northwind = OrganizationFactory(team=team, name="Northwind Traders")
+    ann = ContactFactory(team=team, first_name="Ann", last_name="Able", organization=northwind, title="CTO")
+    ContactMethodFactory(contact=ann, kind="email", value="ann@northwind.example", is_primary=True)
+    PrivacyPreference.objects.create(
+        contact=ann, identify_by="pseudonym", pseudonym="A. A.", withheld_attributes=["email", "title"]
+    )
+
+    csv_body = _body(client_for(alice).get(reverse("contacts:export_csv")))
+    vcard_body = _body(client_for(alice).get(reverse("contacts:export_vcard")))
+
+    for body in (csv_body, vcard_body):
+        assert "A. A." in body
+        assert "Ann Able" not in body
+        assert "ann@northwind.example" not in body
+        assert "CTO" not in body
+    assert "Northwind Traders" in csv_body
+
+
 def test_formula_injection_is_neutralized_in_the_csv(alice, team, client_for) -> None:
     ContactFactory(
         team=team,
