@@ -45,7 +45,7 @@ RowT = TypeVar("RowT", bound=Model)
 
 def _sees_everything(user: Any) -> bool:
     # DPO views of personal data are audited by the consent app.
-    return bool(user.is_superuser) or roles.is_dpo(user)
+    return roles.is_admin(user) or roles.is_dpo(user)
 
 
 def _own_teams(user: Any) -> list[Team]:

@@ -89,7 +89,7 @@ def reminders_for_ids(*, user: Any, ids: Iterable[int]) -> list[Reminder]:
 
 def _due(user: Any, now: datetime | None) -> QuerySet[Reminder]:
     reminders = Reminder.objects.filter(PENDING, assignee=user, due_at__lte=now or timezone.now())
-    if not user.is_superuser:
+    if not roles.is_admin(user):
         # A subquery rather than visible_team_ids(): no second query on pages that never need it.
         reminders = reminders.filter(
             contact__team_id__in=Team.objects.filter(Q(members=user) | Q(managers=user)).values("pk")
@@ -131,7 +131,7 @@ def panel_prefetch(user: Any) -> dict[str, Subquery]:
     prefetch = {
         REMINDERS_ANNOTATION: json_rows(_panel_reminders(user, OuterRef("pk"), None), **fields, assignee=assignee)
     }
-    if user.is_superuser or managed_team_ids(user):
+    if roles.is_admin(user) or managed_team_ids(user):
         prefetch |= _assignees_prefetch()
     return prefetch
 
@@ -155,7 +155,7 @@ def assignable_users(*, user: Any, contact: Contact) -> list[User]:
     No query on the contact page (``assignees_prefetch``) nor for the team check
     (``managed_team_ids`` reuses the visibility query); else one.
     """
-    if user.is_superuser or contact.team_id in managed_team_ids(user):
+    if roles.is_admin(user) or contact.team_id in managed_team_ids(user):
         if ASSIGNEES_ANNOTATION in contact.__dict__:
             people = models_from_json(User, contact.__dict__[ASSIGNEES_ANNOTATION])
         else:
@@ -208,7 +208,7 @@ class ReminderSections:
 def reminder_assignees(user: Any) -> list[User]:
     """Whose reminders ``user`` may list on "My reminders": managers pick among the people of
     the teams they manage (admins: everyone); anyone else sees only their own."""
-    teams = dashboard_teams(user) if roles.is_manager(user) or user.is_superuser else []
+    teams = dashboard_teams(user) if roles.is_manager(user) else []
     if not teams:
         return [user]
     people = User.objects.filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk), is_active=True)
@@ -307,7 +307,7 @@ class TeamDashboard:
 
 def dashboard_teams(user: Any) -> list[Team]:
     """The teams whose dashboard ``user`` sees: the ones they manage (admins: all)."""
-    if user.is_superuser:
+    if roles.is_admin(user):
         return list(Team.objects.order_by("name"))
     return list(Team.objects.filter(managers=user).order_by("name"))
 

@@ -18,7 +18,7 @@ class InvitationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         team = cast(forms.ModelChoiceField, self.fields["team"])
-        if user.is_superuser:
+        if roles.is_admin(user):
             team.queryset = Team.objects.all()
         else:
             # What invitation_create allows a manager, offered up front.

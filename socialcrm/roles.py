@@ -65,6 +65,11 @@ def has_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     return any(role.value in names for role in roles)
 
 
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """An administrator (a superuser): every role, every team."""
+    return bool(user.is_authenticated and user.is_active and getattr(user, "is_superuser", False))
+
+
 def is_sales(user: AbstractBaseUser | AnonymousUser) -> bool:
     return has_role(user, Role.SALES)
 

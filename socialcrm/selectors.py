@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from socialcrm import roles
 from socialcrm.models import Invitation, User
 
 
 def invitation_list(*, user: User) -> QuerySet[Invitation]:
     """Invitations ``user`` may see: all for administrators, those into their teams for managers."""
     invitations = Invitation.objects.select_related("team", "invited_by", "accepted_user")
-    if user.is_superuser:
+    if roles.is_admin(user):
         return invitations
     return invitations.filter(team__managers=user)
 

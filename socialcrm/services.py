@@ -36,7 +36,7 @@ def invitation_create(*, actor: User, email: str, role: roles.Role, team: Team |
     email = email.strip().lower()
     if not roles.is_manager(actor):  # superusers hold every role
         raise PermissionDenied("Only managers and administrators invite people.")
-    if not actor.is_superuser:
+    if not roles.is_admin(actor):
         if role == roles.Role.DPO:
             raise PermissionDenied("Only an administrator can invite a data protection officer.")
         if team is None or not team.managers.filter(pk=actor.pk).exists():

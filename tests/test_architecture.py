@@ -4,6 +4,7 @@
 2. Views reach protected rows only through access functions and selectors.
 3. Every model with a ForeignKey to Contact is covered by a personal-data holder, so
    erasure and export (which walk the holder registry) cannot forget it.
+4. Role checks live in socialcrm/roles.py: no other code reads ``user.is_superuser``.
 
 Each checker is also run on a small sample, so a checker that silently finds nothing fails.
 """
@@ -219,3 +220,38 @@ def test_every_model_with_a_foreign_key_to_contact_is_a_personal_data_holder() -
         "register these models with a PersonalDataHolder (contacts/registry.py) from their "
         "app's AppConfig.ready(), so export and erasure cover them"
     )
+
+
+# --- 4. role checks in one module ----------------------------------------------------------------
+
+# Files that handle the flag itself rather than checking a role with it.
+SUPERUSER_FLAG_HANDLERS = {
+    "socialcrm/roles.py",  # the one place roles are decided
+    "socialcrm/models.py",  # the user manager sets it
+    "socialcrm/admin.py",  # the admin edits it
+    "socialcrm/demo.py",  # the demo administrator
+}
+
+
+def superuser_checks(source: str) -> list[int]:
+    """Line numbers where ``source`` reads an ``is_superuser`` attribute."""
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr == "is_superuser" and isinstance(node.ctx, ast.Load)
+    )
+
+
+def test_superuser_checker_finds_attribute_reads() -> None:
+    assert superuser_checks("if user.is_superuser:\n    pass\nflags = ('is_superuser',)\n") == [1]
+
+
+def test_role_checks_live_in_the_roles_module() -> None:
+    found = [
+        f"{relative(path)}:{line}"
+        for package in APPS
+        for path in python_files(package)
+        if "migrations" not in path.parts and relative(path) not in SUPERUSER_FLAG_HANDLERS
+        for line in superuser_checks(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "use socialcrm.roles (is_admin, has_role, ...) instead of reading is_superuser"

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest
 from contacts.models import Activity, Contact, ContactMethod, MailboxConnection, TeamSettings
 from contacts.registry import NO_PRIVACY_RULES, ContactPrivacy
 from contacts.selectors import json_datetime, json_rows, visible_contacts
+from socialcrm import roles
 from socialcrm.models import Team
 
 PANEL_THREADS = 5
@@ -168,12 +169,12 @@ def teams_mail_settings(*, user: Any) -> list[TeamMail]:
     teams = list(Team.objects.filter(Q(members=user) | Q(managers=user)).distinct().order_by("name", "id"))
     by_team = {row.team_id: row for row in TeamSettings.objects.filter(team__in=teams)}
     managed = set(Team.objects.filter(managers=user).values_list("pk", flat=True))
-    return [TeamMail(team, by_team.get(team.pk), user.is_superuser or team.pk in managed) for team in teams]
+    return [TeamMail(team, by_team.get(team.pk), roles.is_admin(user) or team.pk in managed) for team in teams]
 
 
 def managed_team_get(*, user: Any, pk: int) -> Team:
     """Team ``pk`` if ``user`` manages it (or is an admin); Http404 otherwise."""
-    teams = Team.objects.all() if user.is_superuser else Team.objects.filter(managers=user)
+    teams = Team.objects.all() if roles.is_admin(user) else Team.objects.filter(managers=user)
     team = teams.filter(pk=pk).first()
     if team is None:
         raise Http404("No such team.")
