@@ -115,8 +115,48 @@ def _payload(message: ParsedEmail) -> dict[str, Any]:
         "to": [address.as_dict() for address in message.to],
         "cc": [address.as_dict() for address in message.cc],
         "in_reply_to": message.in_reply_to,
+        # The Date as written: occurred_at may differ (capped at the time of logging).
+        "date_header": message.date.isoformat() if message.date else "",
         "attachments": message.attachments,
     }
+
+
+def _thread_keys(chunk: list[ParsedEmail], matched: list[dict[int, tuple[Contact, set[str]]]]) -> dict[str, str]:
+    """Each message's thread key, by Message-ID: the root of its conversation.
+
+    With References the root is its first id (the parser's key). A reply with only
+    In-Reply-To joins its parent's thread: the parent in this chunk (followed up the
+    chain), else the parent already logged on one of the reply's contacts (one query for
+    the chunk, on the (contact, kind, external_id) index), else the parent id itself.
+    """
+    by_id = {message.message_id: message for message in chunk}
+    orphans = [
+        (message, contacts)
+        for message, contacts in zip(chunk, matched, strict=True)
+        if message.in_reply_to and not message.references and message.in_reply_to not in by_id
+    ]
+    outside = {message.in_reply_to for message, _ in orphans}
+    contact_ids = {pk for _, contacts in orphans for pk in contacts}
+    stored: dict[str, str] = {}
+    if outside and contact_ids:
+        stored = dict(
+            Activity.objects.filter(contact_id__in=contact_ids, kind=Activity.Kind.EMAIL, external_id__in=outside)
+            .exclude(thread_key="")
+            .order_by()
+            .values_list("external_id", "thread_key")
+        )
+
+    def resolve(message: ParsedEmail) -> str:
+        seen: set[str] = set()
+        while message.in_reply_to and not message.references and message.message_id not in seen:
+            seen.add(message.message_id)  # a loop of In-Reply-To ids ends where it closes
+            parent = by_id.get(message.in_reply_to)
+            if parent is None:
+                return stored.get(message.in_reply_to, message.in_reply_to)
+            message = parent
+        return message.thread_key
+
+    return {message.message_id: resolve(message) for message in chunk}
 
 
 def _parsed(raw_messages: Iterable[bytes], result: IngestResult, max_bytes: int | None) -> Iterator[ParsedEmail]:
@@ -132,52 +172,50 @@ def _record_chunk(
     chunk: list[ParsedEmail], matcher: _Matcher, *, actor: Any, source: str, result: IngestResult
 ) -> None:
     by_address = matcher.methods({address.email for message in chunk for address in message.participants})
-    rows: list[tuple[ParsedEmail, list[Activity]]] = []
+    matched: list[dict[int, tuple[Contact, set[str]]]] = []
     for message in chunk:
-        matched: dict[int, tuple[Contact, set[str]]] = {}
+        contacts: dict[int, tuple[Contact, set[str]]] = {}
         for address in message.participants:
             for contact in by_address.get(address.email, ()):
-                matched.setdefault(contact.pk, (contact, set()))[1].add(address.email)
-        if not matched:
+                contacts.setdefault(contact.pk, (contact, set()))[1].add(address.email)
+        matched.append(contacts)
+    thread_keys = _thread_keys(chunk, matched)
+    # Mail dated in the future would pin last contacted and silence nudges: it happened by now at the latest.
+    now = timezone.now()
+    rows: list[list[Activity]] = []
+    for message, contacts in zip(chunk, matched, strict=True):
+        if not contacts:
             result.unmatched += 1
             continue
-        result.contact_ids.update(matched)
+        result.contact_ids.update(contacts)
+        occurred_at = min(message.date, now) if message.date else now  # no readable Date: when it was logged
         rows.append(
-            (
-                message,
-                [
-                    _activity(message, contact, addresses, matcher, actor, source)
-                    for contact, addresses in matched.values()
-                ],
-            )
+            [
+                Activity(
+                    contact=contact,
+                    kind=Activity.Kind.EMAIL,
+                    actor=actor,
+                    occurred_at=occurred_at,
+                    direction=matcher.direction(message, contact, addresses),
+                    subject=message.subject,
+                    body=message.text,
+                    body_html=message.html,
+                    source=source,
+                    external_id=message.message_id,
+                    thread_key=thread_keys[message.message_id],
+                    payload=_payload(message),
+                )
+                for contact, addresses in contacts.values()
+            ]
         )
-    created = {id(activity) for activity in activity_record_many([a for _, entries in rows for a in entries])}
-    for _, entries in rows:
+    created = {id(activity) for activity in activity_record_many([a for entries in rows for a in entries])}
+    for entries in rows:
         new = sum(1 for activity in entries if id(activity) in created)
         result.entries_created += new
         if new:
             result.logged += 1
         else:
             result.already_logged += 1
-
-
-def _activity(
-    message: ParsedEmail, contact: Contact, addresses: set[str], matcher: _Matcher, actor: Any, source: str
-) -> Activity:
-    return Activity(
-        contact=contact,
-        kind=Activity.Kind.EMAIL,
-        actor=actor,
-        occurred_at=message.date or timezone.now(),  # no readable Date: when it was logged
-        direction=matcher.direction(message, contact, addresses),
-        subject=message.subject,
-        body=message.text,
-        body_html=message.html,
-        source=source,
-        external_id=message.message_id,
-        thread_key=message.thread_key,
-        payload=_payload(message),
-    )
 
 
 def email_ingest(

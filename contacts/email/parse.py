@@ -339,6 +339,7 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
     message_id = own_ids[0] if own_ids else _fallback_id(sender, date, subject, text)
     return ParsedEmail(
         message_id=message_id,
+        # Without References the parent's id is only a guess: ingest puts the reply in its parent's thread.
         thread_key=references[0] if references else (in_reply_to or message_id),
         subject=subject,
         date=date,

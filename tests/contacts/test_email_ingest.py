@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from contacts.email.ingest import Source, email_ingest
 from contacts.email.parse import BODY_MAX_CHARS, BrokenMessage, html_to_text, parse_message, read_messages
@@ -317,6 +318,59 @@ def test_a_method_on_another_kind_does_not_match(alice: Any, amara: Contact):
     assert ingest(alice, "mailbox.mbox").unmatched == 1
 
 
+def mail(message_id: str, *, in_reply_to: str = "", references: str = "", date: str = "") -> bytes:
+    headers = [
+        "From: amara.okafor@northwind.example",
+        "To: alex@ourco.example",
+        f"Message-ID: <{message_id}>",
+        f"Date: {date or 'Mon, 1 Apr 2024 10:00:00 +0000'}",
+    ]
+    if in_reply_to:
+        headers.append(f"In-Reply-To: <{in_reply_to}>")
+    if references:
+        headers.append(f"References: {references}")
+    return ("\r\n".join(headers) + "\r\n\r\nhi\r\n").encode()
+
+
+def thread_keys(contact: Contact) -> dict[str, str]:
+    return dict(Activity.objects.filter(contact=contact).values_list("external_id", "thread_key"))
+
+
+def test_a_reply_with_only_in_reply_to_joins_its_stored_parents_thread(alice: Any, amara: Contact):
+    first = [mail("r1@x"), mail("r2@x", in_reply_to="r1@x", references="<r1@x>")]
+    email_ingest(actor=alice, source=Source.UPLOAD, raw_messages=first, contacts=visible_contacts(alice))
+
+    # r3 answers r2 without References; r4 answers a message that was never logged.
+    later = [mail("r3@x", in_reply_to="r2@x"), mail("r4@x", in_reply_to="unknown@x")]
+    email_ingest(actor=alice, source=Source.UPLOAD, raw_messages=later, contacts=visible_contacts(alice))
+
+    assert thread_keys(amara) == {"r1@x": "r1@x", "r2@x": "r1@x", "r3@x": "r1@x", "r4@x": "unknown@x"}
+
+
+def test_a_chain_of_in_reply_to_only_replies_in_one_mbox_shares_the_roots_key(alice: Any, amara: Contact):
+    # r3 comes before its parent r2, which itself has no References either.
+    raw = [mail("r3@x", in_reply_to="r2@x"), mail("r1@x"), mail("r2@x", in_reply_to="r1@x")]
+
+    email_ingest(actor=alice, source=Source.UPLOAD, raw_messages=raw, contacts=visible_contacts(alice))
+
+    assert thread_keys(amara) == {"r1@x": "r1@x", "r2@x": "r1@x", "r3@x": "r1@x"}
+
+
+def test_a_future_date_is_capped_at_the_time_of_logging_and_kept_in_the_payload(alice: Any, amara: Contact):
+    before = timezone.now()
+    raw = [mail("past@x"), mail("future@x", date="Fri, 1 Jan 2100 09:00:00 +0000")]
+
+    email_ingest(actor=alice, source=Source.UPLOAD, raw_messages=raw, contacts=visible_contacts(alice))
+
+    future = Activity.objects.get(contact=amara, external_id="future@x")
+    assert before <= future.occurred_at <= timezone.now()
+    assert future.payload["date_header"] == "2100-01-01T09:00:00+00:00"
+    past = Activity.objects.get(contact=amara, external_id="past@x")
+    assert past.occurred_at == datetime(2024, 4, 1, 10, tzinfo=UTC)
+    amara.refresh_from_db()
+    assert amara.last_inbound_at == amara.last_contacted_at == future.occurred_at
+
+
 def ingest_bytes(user: Any, data: bytes) -> Any:
     return email_ingest(
         actor=user, source=Source.UPLOAD, raw_messages=mbox_messages(data), contacts=visible_contacts(user)
@@ -367,6 +421,22 @@ def test_recording_queries_do_not_grow_with_the_messages_of_one_contact(
     for count in (5, 200):
         with django_assert_max_num_queries(16):
             email_ingest(actor=alice, source="upload", raw_messages=mbox(count), contacts=visible_contacts(alice))
+
+
+def test_finding_the_stored_parents_of_replies_is_one_query_per_chunk(
+    alice: Any, amara: Contact, django_assert_max_num_queries: Any
+):
+    for count in (3, 100):
+        parents = [mail(f"p{count}.{i}@x", references=f"<root{count}@x>") for i in range(count)]
+        email_ingest(actor=alice, source="upload", raw_messages=parents, contacts=visible_contacts(alice))
+        replies = [mail(f"c{count}.{i}@x", in_reply_to=f"p{count}.{i}@x") for i in range(count)]
+
+        # The budget of plain messages above (16), plus the one lookup of the replies' parents.
+        with django_assert_max_num_queries(17):
+            email_ingest(actor=alice, source="upload", raw_messages=replies, contacts=visible_contacts(alice))
+
+        keys = thread_keys(amara)
+        assert {keys[f"c{count}.{i}@x"] for i in range(count)} == {f"root{count}@x"}
 
 
 def test_recording_for_many_contacts_sets_each_ones_times_and_clocks_in_constant_statements(
