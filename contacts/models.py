@@ -326,6 +326,24 @@ class TeamSettings(models.Model):
         return f"Reminder settings of {self.team_id}"
 
 
+class InboundDelivery(models.Model):
+    """A dropbox webhook request already accepted: its signature, refused if it comes again.
+
+    In the database rather than the cache so a replay is refused even while Redis is down;
+    ``contacts/email/dropbox.py`` deletes rows once their timestamp is past the window.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    signature = models.CharField(max_length=64)
+    signed_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "signature"], name="inbound_delivery_once")]
+
+    def __str__(self) -> str:
+        return f"Dropbox delivery {self.signature[:12]} to {self.team_id}"
+
+
 class NotificationPreference(models.Model):
     """How a user wants to hear about reminders (defaults apply while there is no row)."""
 

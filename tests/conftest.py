@@ -7,12 +7,15 @@ charlie (sales) is in ``other_team``; ``dpo`` is the data-protection officer;
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from socialcrm import cache as degrading
 from socialcrm.celery import app as celery_app
 from socialcrm.models import Team, User
 from socialcrm.roles import Role
@@ -42,6 +45,28 @@ def _isolated_cache(settings: pytest.FixtureRequest) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def redis_cache_down(settings: Any) -> Iterator[None]:
+    """The Redis cache backend of production, pointed at a port where nothing listens (an outage)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "socialcrm.cache.DegradingRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    degrading._DegradingClient._down_until = 0.0
+    yield
+    degrading._DegradingClient._down_until = 0.0
 
 
 @pytest.fixture

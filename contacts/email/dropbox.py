@@ -4,7 +4,10 @@ An inbound-mail relay POSTs the raw RFC 822 message to ``/contacts/inbound/email
 with a header ``X-CRM-Signature: t=<unix time>,v1=<hex>``, where the hex is
 HMAC-SHA256(``INBOUND_EMAIL_SECRET``, ``"<t>." + body``). A request is accepted once: within
 ``INBOUND_EMAIL_TOLERANCE`` seconds of its timestamp, and never again with the same
-signature (a replay cache in Django's cache, kept for twice the window).
+signature for the same team: accepted signatures are rows of ``InboundDelivery`` under a
+unique constraint, so a replay is refused even while Redis (the cache) is down, and two
+identical requests racing each other let one through. Rows are deleted once their timestamp
+is twice the window old (any request that old is refused as stale anyway).
 """
 
 from __future__ import annotations
@@ -12,15 +15,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
 
-from contacts.models import TeamSettings
+from contacts.models import InboundDelivery, TeamSettings
 from socialcrm.models import Team
 
 SIGNATURE_HEADER = "X-CRM-Signature"
-_REPLAY_PREFIX = "inbound-email:sig:"
 
 
 class SignatureError(ValueError):
@@ -52,8 +56,16 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
     return timestamp, signatures
 
 
-def verify(body: bytes, header: str, *, now: float | None = None) -> str:
-    """Raise ``SignatureError`` unless ``header`` signs ``body`` recently; return the signature."""
+@dataclass(frozen=True)
+class Signed:
+    """A verified request's signature and the time it was signed (unix seconds)."""
+
+    signature: str
+    timestamp: int
+
+
+def verify(body: bytes, header: str, *, now: float | None = None) -> Signed:
+    """Raise ``SignatureError`` unless ``header`` signs ``body`` recently; return what was signed."""
     secret = settings.INBOUND_EMAIL_SECRET
     if not secret:
         raise SignatureError("the inbound email webhook is not configured")
@@ -63,14 +75,25 @@ def verify(body: bytes, header: str, *, now: float | None = None) -> str:
         raise SignatureError("bad signature")
     if abs((time.time() if now is None else now) - timestamp) > settings.INBOUND_EMAIL_TOLERANCE:
         raise SignatureError("stale timestamp")
-    return expected
+    return Signed(expected, timestamp)
 
 
-def claim_delivery(signature: str) -> None:
-    """Raise ``ReplayError`` if this signature was accepted before (within twice the window)."""
-    # cache.add is atomic (SET NX on Redis): of two identical requests only one gets through.
-    if not cache.add(_REPLAY_PREFIX + signature, 1, timeout=2 * settings.INBOUND_EMAIL_TOLERANCE):
-        raise ReplayError("this request was already delivered")
+def claim_delivery(team: Team, signed: Signed) -> None:
+    """Record the delivery of ``signed`` to ``team``; raise ``ReplayError`` if it was accepted before.
+
+    Call it in the transaction that logs the message: if logging fails, the claim is rolled
+    back with it and the relay's retry is accepted. A concurrent identical request waits on
+    the unique index and is refused once the first commits.
+    """
+    horizon = datetime.fromtimestamp(time.time() - 2 * settings.INBOUND_EMAIL_TOLERANCE, UTC)
+    InboundDelivery.objects.filter(signed_at__lt=horizon).delete()
+    try:
+        with transaction.atomic():
+            InboundDelivery.objects.create(
+                team=team, signature=signed.signature, signed_at=datetime.fromtimestamp(signed.timestamp, UTC)
+            )
+    except IntegrityError as exc:
+        raise ReplayError("this request was already delivered") from exc
 
 
 def dropbox_team(token: str) -> Team | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -131,23 +132,25 @@ def inbound_email(request: HttpRequest, token: str) -> HttpResponse:
     if len(body) > limit:
         return JsonResponse({"error": "message too large"}, status=413)
     try:
-        signature = dropbox.verify(body, request.headers.get(dropbox.SIGNATURE_HEADER, ""))
+        signed = dropbox.verify(body, request.headers.get(dropbox.SIGNATURE_HEADER, ""))
     except dropbox.SignatureError as exc:
         return JsonResponse({"error": str(exc)}, status=403)
     team = dropbox.dropbox_team(token)
     if team is None:
         return JsonResponse({"error": "unknown dropbox"}, status=404)
-    try:
-        dropbox.claim_delivery(signature)
-    except dropbox.ReplayError as exc:
-        return JsonResponse({"error": str(exc)}, status=409)
-    result = email_ingest(
-        actor=None,
-        source=Source.DROPBOX,
-        raw_messages=[body],
-        contacts=dropbox_contacts(team),
-        max_bytes=limit,
-    )
+    # One transaction: a delivery that fails to log is not remembered, so the relay's retry gets in.
+    with transaction.atomic():
+        try:
+            dropbox.claim_delivery(team, signed)
+        except dropbox.ReplayError as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        result = email_ingest(
+            actor=None,
+            source=Source.DROPBOX,
+            raw_messages=[body],
+            contacts=dropbox_contacts(team),
+            max_bytes=limit,
+        )
     if result.entries_created:
         audit_record(actor=None, action=EmailAuditAction.LOGGED, object_type="team", object_id=team.pk)
     return JsonResponse(result.as_dict())

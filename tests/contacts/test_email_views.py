@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from contacts.email import ingest
 from contacts.email.crypto import decrypt
 from contacts.email.dropbox import SIGNATURE_HEADER, sign
-from contacts.models import Activity, Contact, MailboxConnection, TeamSettings
+from contacts.models import Activity, Contact, InboundDelivery, MailboxConnection, TeamSettings
 from socialcrm.audit.models import AuditEvent
 from tests.factories import ContactFactory, OrganizationFactory
 
@@ -268,6 +272,64 @@ def test_webhook_rejects_a_replay(dropbox: str):
     replay = Client().post(dropbox, body, content_type="message/rfc822", headers=headers)
 
     assert (first.status_code, replay.status_code) == (200, 409)
+
+
+@pytest.mark.usefixtures("redis_cache_down")
+def test_webhook_rejects_a_replay_while_redis_is_down(dropbox: str, amara: Contact):
+    body = sample("thread_2.eml")
+    headers = {SIGNATURE_HEADER: sign(body, int(time.time()), SECRET)}
+
+    first = Client().post(dropbox, body, content_type="message/rfc822", headers=headers)
+    replay = Client().post(dropbox, body, content_type="message/rfc822", headers=headers)
+
+    assert (first.status_code, replay.status_code) == (200, 409)
+    assert Activity.objects.filter(contact=amara).count() == 1
+
+
+def test_the_same_signed_message_is_accepted_once_by_each_teams_dropbox(dropbox: str, other_team: Any):
+    # A relay delivering one mail sent to two teams' dropboxes may sign both posts alike.
+    TeamSettings.objects.create(team=other_team, dropbox_token="b" * 32)
+    body = sample("thread_2.eml")
+    headers = {SIGNATURE_HEADER: sign(body, int(time.time()), SECRET)}
+    other = reverse("contacts:inbound_email", args=["b" * 32])
+
+    statuses = [
+        Client().post(url, body, content_type="message/rfc822", headers=headers).status_code
+        for url in (dropbox, other, other)
+    ]
+
+    assert statuses == [200, 200, 409]
+
+
+def test_a_delivery_that_failed_to_log_is_accepted_when_the_relay_retries(
+    dropbox: str, amara: Contact, monkeypatch: pytest.MonkeyPatch
+):
+    body = sample("thread_2.eml")
+    headers = {SIGNATURE_HEADER: sign(body, int(time.time()), SECRET)}
+
+    def database_trouble(*args: Any, **kwargs: Any) -> None:
+        raise DatabaseError("deadlock detected")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest, "activity_record_many", database_trouble)
+        failed = Client(raise_request_exception=False).post(
+            dropbox, body, content_type="message/rfc822", headers=headers
+        )
+    retried = Client().post(dropbox, body, content_type="message/rfc822", headers=headers)
+
+    assert (failed.status_code, retried.status_code) == (500, 200)
+    assert Activity.objects.filter(contact=amara).count() == 1
+
+
+def test_accepted_signatures_are_forgotten_once_past_twice_the_window(dropbox: str, team: Any):
+    old = timezone.now() - timedelta(seconds=601)
+    InboundDelivery.objects.create(team=team, signature="f" * 64, signed_at=old)
+    recent = InboundDelivery.objects.create(team=team, signature="e" * 64, signed_at=old + timedelta(seconds=2))
+
+    assert post_signed(dropbox, sample("thread_2.eml")).status_code == 200
+
+    assert not InboundDelivery.objects.filter(signature="f" * 64).exists()
+    assert InboundDelivery.objects.filter(pk=recent.pk).exists()
 
 
 def test_webhook_refuses_a_too_large_body(dropbox: str, settings: Any):

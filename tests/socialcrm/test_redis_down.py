@@ -1,12 +1,11 @@
 """With REDIS_URL set, a Redis outage must not fail requests (the cache degrades).
 
-No Redis is needed: the cache points at a loopback port where nothing listens.
+No Redis is needed: the ``redis_cache_down`` fixture (tests/conftest.py) points the cache at a
+loopback port where nothing listens.
 """
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,27 +15,6 @@ from django.urls import reverse
 
 from socialcrm import cache as degrading
 from tests.factories import TEST_PASSWORD
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def redis_cache_down(settings: Any) -> Iterator[None]:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "socialcrm.cache.DegradingRedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    degrading._DegradingClient._down_until = 0.0
-    yield
-    degrading._DegradingClient._down_until = 0.0
 
 
 @pytest.mark.usefixtures("redis_cache_down")
