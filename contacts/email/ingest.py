@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from contacts.email.forwards import Forwarders, originals
 from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message
 from contacts.models import Activity, Contact, ContactMethod, TeamSettings
 from contacts.services.timeline import activity_record_many
@@ -55,6 +56,7 @@ class IngestResult:
     already_logged: int = 0  # matched, and every entry existed already (same Message-ID)
     unmatched: int = 0  # matched no contact: skipped, no contact created
     entries_created: int = 0
+    forwards_unwrapped: int = 0  # teammates' forwards logged as the originals inside them
     broken: list[BrokenEntry] = field(default_factory=list)
     contact_ids: set[int] = field(default_factory=set)
 
@@ -65,6 +67,7 @@ class IngestResult:
             "already_logged": self.already_logged,
             "unmatched": self.unmatched,
             "entries_created": self.entries_created,
+            "forwards_unwrapped": self.forwards_unwrapped,
             "broken": [{"index": entry.index, "reason": entry.reason} for entry in self.broken],
         }
 
@@ -159,19 +162,55 @@ def _thread_keys(chunk: list[ParsedEmail], matched: list[dict[int, tuple[Contact
     return {message.message_id: resolve(message) for message in chunk}
 
 
-def _parsed(raw_messages: Iterable[bytes], result: IngestResult, max_bytes: int | None) -> Iterator[ParsedEmail]:
+def _parsed(
+    raw_messages: Iterable[bytes], result: IngestResult, max_bytes: int | None, keep_forwarded: bool
+) -> Iterator[ParsedEmail]:
     for raw in raw_messages:
         result.messages += 1
         try:
-            yield parse_message(raw, max_bytes=max_bytes)
+            yield parse_message(raw, max_bytes=max_bytes, keep_forwarded=keep_forwarded)
         except BrokenMessage as exc:
             result.broken.append(BrokenEntry(result.messages, str(exc)))
 
 
+def _unwrap(
+    chunk: list[ParsedEmail], found: list[list[ParsedEmail]], by_address: dict[str, list[Contact]], result: IngestResult
+) -> list[ParsedEmail]:
+    """The messages to log: each forward replaced by its originals, unless it was sent to a contact.
+
+    A forward with a contact among its recipients (the dropbox in Bcc) is mail to that person,
+    logged as it is; one to teammates or the dropbox only stands for the mail it carries.
+    """
+    logged: list[ParsedEmail] = []
+    for message, inner in zip(chunk, found, strict=True):
+        if inner and not any(address.email in by_address for address in [*message.to, *message.cc]):
+            result.forwards_unwrapped += 1
+            logged.extend(inner)
+        else:
+            logged.append(message)
+    return logged
+
+
 def _record_chunk(
-    chunk: list[ParsedEmail], matcher: _Matcher, *, actor: Any, source: str, result: IngestResult
+    chunk: list[ParsedEmail],
+    matcher: _Matcher,
+    *,
+    actor: Any,
+    source: str,
+    result: IngestResult,
+    forwarders: Forwarders | None,
 ) -> None:
-    by_address = matcher.methods({address.email for message in chunk for address in message.participants})
+    found = [originals(message, forwarders) if forwarders else [] for message in chunk]
+    by_address = matcher.methods(
+        {
+            address.email
+            for message, inner in zip(chunk, found, strict=True)
+            for each in (message, *inner)
+            for address in each.participants
+        }
+    )
+    if forwarders:
+        chunk = _unwrap(chunk, found, by_address, result)
     matched: list[dict[int, tuple[Contact, set[str]]]] = []
     for message in chunk:
         contacts: dict[int, tuple[Contact, set[str]]] = {}
@@ -226,6 +265,7 @@ def email_ingest(
     contacts: QuerySet[Contact],
     own_addresses: Iterable[str] = (),
     max_bytes: int | None = None,
+    forwarders: Forwarders | None = None,
 ) -> IngestResult:
     """Record ``raw_messages`` (RFC 822 bytes) on the timelines of the matching ``contacts``.
 
@@ -235,11 +275,13 @@ def email_ingest(
     from a domain in the contact's team settings (``TeamSettings.own_domains``), is
     outbound. Messages matching nobody are counted and skipped; unreadable ones are
     reported with their 1-based index. Re-running with the same messages adds nothing.
+    With ``forwarders`` (the dropbox), a forward they sent is logged as the original(s) it
+    carries; the counts after ``messages`` are then about those originals.
     """
     result = IngestResult()
     matcher = _Matcher(contacts=contacts, own_addresses=frozenset(address.lower() for address in own_addresses))
-    parsed = _parsed(raw_messages, result, max_bytes)
+    parsed = _parsed(raw_messages, result, max_bytes, keep_forwarded=forwarders is not None)
     while chunk := list(islice(parsed, CHUNK)):
         with transaction.atomic():
-            _record_chunk(chunk, matcher, actor=actor, source=source, result=result)
+            _record_chunk(chunk, matcher, actor=actor, source=source, result=result, forwarders=forwarders)
     return result

@@ -105,6 +105,8 @@ class ParsedEmail:
     text: str = ""
     html: str = ""
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # The raw bytes of attached messages (message/rfc822), only with ``keep_forwarded``.
+    forwarded: list[bytes] = field(default_factory=list, repr=False)
 
     @property
     def participants(self) -> list[Address]:
@@ -199,7 +201,8 @@ def _normalized(address: str) -> str | None:
         return None
 
 
-def _addresses(name: str, raw: str) -> list[Address]:
+def header_addresses(name: str, raw: str) -> list[Address]:
+    """The readable addresses of an address header's raw value, normalized (unreadable ones left out)."""
     if not raw:
         return []
     try:
@@ -225,7 +228,8 @@ def _msg_ids(raw: str) -> list[str]:
     return _MSG_ID.findall(raw)
 
 
-def _date(raw: str) -> datetime | None:
+def header_date(raw: str) -> datetime | None:
+    """An RFC 5322 date, None when unreadable; without a zone it is read as UTC."""
     try:
         value = parsedate_to_datetime(raw)
     except (TypeError, ValueError, IndexError):
@@ -306,8 +310,12 @@ def _fallback_id(sender: Address | None, date: datetime | None, subject: str, te
     return f"sha256-{digest[:40]}@no-message-id"
 
 
-def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
-    """Parse one RFC 822 message; raise ``BrokenMessage`` when it cannot be read."""
+def parse_message(raw: bytes, *, max_bytes: int | None = None, keep_forwarded: bool = False) -> ParsedEmail:
+    """Parse one RFC 822 message; raise ``BrokenMessage`` when it cannot be read.
+
+    ``keep_forwarded`` keeps the raw bytes of attached messages (``ParsedEmail.forwarded``),
+    for the dropbox to unwrap a forward (contacts/email/forwards.py).
+    """
     if max_bytes is not None and len(raw) > max_bytes:
         raise BrokenMessage(f"larger than the {max_bytes // 1_048_576} MB limit")
     header_end = _HEADER_END.search(raw, 0, MAX_HEADER_BYTES + 4)
@@ -318,7 +326,9 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
     try:
         message = message_from_bytes(raw, policy=_STRUCTURE_POLICY)
         headers = _raw_headers(message)
-        senders = _addresses("from", headers.get("from", "")) or _addresses("sender", headers.get("sender", ""))
+        senders = header_addresses("from", headers.get("from", "")) or header_addresses(
+            "sender", headers.get("sender", "")
+        )
         if not senders:
             raise BrokenMessage("no readable sender (From) address")
         for defect in _defects(message):
@@ -326,13 +336,14 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
             if reason:
                 raise BrokenMessage(reason)
         text, html, attachments = _bodies(message)
+        forwarded = _forwarded(message) if keep_forwarded else []
     except BrokenMessage:
         raise
     except Exception as exc:
         raise BrokenMessage(f"unreadable ({type(exc).__name__})") from exc
     sender = senders[0]
     subject = _unstructured("subject", headers.get("subject", ""))[:500]
-    date = _date(headers.get("date", ""))
+    date = header_date(headers.get("date", ""))
     own_ids = _msg_ids(headers.get("message-id", ""))
     references = _msg_ids(headers.get("references", ""))
     in_reply_to = next(iter(_msg_ids(headers.get("in-reply-to", ""))), "")
@@ -344,14 +355,26 @@ def parse_message(raw: bytes, *, max_bytes: int | None = None) -> ParsedEmail:
         subject=subject,
         date=date,
         sender=sender,
-        to=_addresses("to", headers.get("to", "")),
-        cc=_addresses("cc", headers.get("cc", "")),
+        to=header_addresses("to", headers.get("to", "")),
+        cc=header_addresses("cc", headers.get("cc", "")),
         in_reply_to=in_reply_to,
         references=references,
         text=text,
         html=html,
         attachments=attachments,
+        forwarded=forwarded,
     )
+
+
+def _forwarded(message: Message) -> list[bytes]:
+    """The messages attached whole (``message/rfc822``), as bytes, at most ``MAX_ATTACHMENTS``."""
+    found: list[bytes] = []
+    for part in _walk_leaves(message):
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            inner = part.get_payload(0)
+            if isinstance(inner, Message):
+                found.append(inner.as_bytes())
+    return found[:MAX_ATTACHMENTS]
 
 
 def _defects(message: Message) -> Iterator[Any]:

@@ -6,14 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
+from contacts.email.forwards import Forwarders
 from contacts.models import Activity, Contact, ContactMethod, MailboxConnection, TeamSettings
+from contacts.normalize import normalize_email
 from contacts.registry import NO_PRIVACY_RULES, ContactPrivacy
 from contacts.selectors import json_datetime, json_rows, visible_contacts
 from socialcrm import roles
-from socialcrm.models import Team
+from socialcrm.models import Team, User
 
 PANEL_THREADS = 5
 # The panel groups the newest emails into threads; this many rows is plenty for five threads.
@@ -151,6 +154,18 @@ def recent_threads(*, contact: Contact) -> list[ThreadSummary]:
 def dropbox_contacts(team: Team) -> QuerySet[Contact]:
     """What a team's dropbox may match: that team's contacts (the signed relay is the only caller)."""
     return Contact.objects.filter(team=team)
+
+
+def dropbox_forwarders(team: Team) -> Forwarders:
+    """Whose forwards ``team``'s dropbox unwraps: its members' and managers' addresses, its own domains."""
+    addresses = set()
+    for email in User.objects.filter(Q(teams=team) | Q(managed_teams=team)).values_list("email", flat=True):
+        try:
+            addresses.add(normalize_email(email))
+        except ValidationError:
+            continue  # a user without a usable address forwards nothing
+    domains = TeamSettings.objects.filter(team=team).values_list("own_domains", flat=True).first() or []
+    return Forwarders(frozenset(addresses), frozenset(str(domain).lower() for domain in domains))
 
 
 def mailbox_of(user: Any) -> MailboxConnection | None:

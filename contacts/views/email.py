@@ -22,6 +22,7 @@ from contacts.email.ingest import EmailAuditAction, IngestResult, Source, email_
 from contacts.email.parse import read_messages
 from contacts.email.selectors import (
     dropbox_contacts,
+    dropbox_forwarders,
     email_thread,
     mailbox_of,
     managed_team_get,
@@ -144,12 +145,16 @@ def inbound_email(request: HttpRequest, token: str) -> HttpResponse:
             dropbox.claim_delivery(team, signed)
         except dropbox.ReplayError as exc:
             return JsonResponse({"error": str(exc)}, status=409)
+        forwarders = dropbox_forwarders(team)
         result = email_ingest(
             actor=None,
             source=Source.DROPBOX,
             raw_messages=[body],
             contacts=dropbox_contacts(team),
+            # The team's people write outbound mail, and their forwards stand for the original.
+            own_addresses=forwarders.addresses,
             max_bytes=limit,
+            forwarders=forwarders,
         )
     if result.entries_created:
         audit_record(actor=None, action=EmailAuditAction.LOGGED, object_type="team", object_id=team.pk)

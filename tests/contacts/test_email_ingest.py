@@ -227,6 +227,7 @@ def test_the_mbox_after_the_eml_files_adds_nothing_and_skips_the_newsletter(alic
         "already_logged": 3,
         "unmatched": 1,
         "entries_created": 0,
+        "forwards_unwrapped": 0,
         "broken": [],
     }
     assert Activity.objects.filter(contact=amara).count() == 3

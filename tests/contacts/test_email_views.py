@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,18 +18,13 @@ from contacts.email.crypto import decrypt
 from contacts.email.dropbox import SIGNATURE_HEADER, sign
 from contacts.models import Activity, Contact, InboundDelivery, MailboxConnection, TeamSettings
 from socialcrm.audit.models import AuditEvent
+from tests.contacts.mail import SECRET, post_signed, sample
 from tests.factories import ContactFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "email"
-SECRET = "relay-secret-for-tests"
 REPLY_ID = "CAF=okafor.1234@mail.northwind.example"
 ROOT_ID = "20240314093012.4f2a@mail.ourco.example"
-
-
-def sample(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
 
 
 @pytest.fixture
@@ -206,11 +200,6 @@ def dropbox(settings: Any, team: Any, amara: Contact) -> str:
     settings.INBOUND_EMAIL_SECRET = SECRET
     TeamSettings.objects.filter(team=team).update(dropbox_token="a" * 32)
     return reverse("contacts:inbound_email", args=["a" * 32])
-
-
-def post_signed(url: str, body: bytes, *, timestamp: int | None = None, secret: str = SECRET) -> Any:
-    signature = sign(body, int(time.time()) if timestamp is None else timestamp, secret)
-    return Client().post(url, body, content_type="message/rfc822", headers={SIGNATURE_HEADER: signature})
 
 
 def test_webhook_logs_a_signed_message(dropbox: str, amara: Contact):
