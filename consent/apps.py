@@ -52,7 +52,7 @@ class ConsentConfig(AppConfig):
         register_merge_hook(MergeHook("consent", (ConsentEvent, ConsentState), merge=refuse_merging_a_consent_history))
         # Imports skip rows whose email is on the suppression list.
         register_suppression_check(suppressed_among)
-        register_contact_privacy(selectors.privacy_rules_for)
+        register_contact_privacy(selectors.privacy_rules_for, selectors.privacy_rules_by_id)
         register_contact_badges(selectors.consent_badges_for)
         register_contact_panel(ContactPanel("consent", views.consent_panel, order=50))
         register_contact_panel(ContactPanel("privacy_preferences", views.preferences_panel, order=60))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from consent.models import ConsentEvent, ConsentState, LawfulBasis, PrivacyPrefe
 from contacts.models import Contact
 from contacts.registry import ContactBadge, ContactPrivacy, contact_privacy_for
 from contacts.selectors import visible_contacts
+from socialcrm.bulk import among
 
 RECENT_CHANGES = 20
 HISTORY_ROWS = 10
@@ -89,6 +90,14 @@ def _privacy(identify_by: str, pseudonym: str, withheld: list[str] | None) -> Co
     return ContactPrivacy(display_name=chosen, withheld=frozenset(withheld or ()))
 
 
+def privacy_rules_by_id(contact_ids: Sequence[int]) -> dict[int, ContactPrivacy]:
+    """``privacy_rules_for`` from ids (exports): one query on the preference rows alone."""
+    rows = PrivacyPreference.objects.filter(among("contact_id", contact_ids)).values_list(
+        "contact_id", "identify_by", "pseudonym", "withheld_attributes"
+    )
+    return {contact_id: _privacy(*rules) for contact_id, *rules in rows}
+
+
 def privacy_rules_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy]:
     """Pseudonyms and withheld attributes for ``contacts``, in one query at most.
 
@@ -100,8 +109,7 @@ def privacy_rules_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy]:
     for contact_id, snapshot in consent_snapshots(contacts).items():
         preference = snapshot.preference
         if preference is not None:
-            chosen = preference.pseudonym if preference.identify_by == PrivacyPreference.IdentifyBy.PSEUDONYM else ""
-            rules[contact_id] = ContactPrivacy(chosen, frozenset(preference.withheld_attributes or ()))
+            rules[contact_id] = _privacy(preference.identify_by, preference.pseudonym, preference.withheld_attributes)
     return rules
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 
-from contacts.models import Contact
 from contacts.registry import ContactPrivacy
 
 CSV_COLUMNS = (
@@ -73,11 +72,21 @@ class ExportedMethod:
     label: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ExportRow:
-    """One contact with what an export writes about it, read in bulk per chunk."""
+    """One contact with what an export writes about it, read as plain values per chunk
+    (timestamps already in ISO 8601, ``""`` for none)."""
 
-    contact: Contact
+    pk: int
+    display_name: str
+    first_name: str
+    last_name: str
+    organization: str
+    title: str
+    location: str
+    notes: str
+    created_at: str
+    last_contacted_at: str
     privacy: ContactPrivacy
     methods: list[ExportedMethod] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -107,25 +116,25 @@ def csv_rows(rows: list[ExportRow]) -> str:
 
 def _fields(row: ExportRow) -> dict[str, str]:
     """The exported values of one contact, with what the person withholds left out."""
-    contact, privacy = row.contact, row.privacy
+    privacy = row.privacy
 
     def shown(attribute: str, value: str) -> str:
         return value if privacy.shows(attribute) else ""
 
-    chosen_name = privacy.name_for(contact)
+    chosen_name = privacy.name_instead_of(row.display_name)
     # A chosen name (a pseudonym) replaces the legal one everywhere.
-    pseudonymous = chosen_name != contact.display_name
+    pseudonymous = chosen_name != row.display_name
     return {
         "name": chosen_name,
-        "first_name": "" if pseudonymous else contact.first_name,
-        "last_name": "" if pseudonymous else contact.last_name,
-        "organization": shown("organization", contact.organization.name if contact.organization else ""),
-        "title": shown("title", contact.title),
-        "location": shown("location", contact.location),
-        "notes": shown("notes", contact.notes),
+        "first_name": "" if pseudonymous else row.first_name,
+        "last_name": "" if pseudonymous else row.last_name,
+        "organization": shown("organization", row.organization),
+        "title": shown("title", row.title),
+        "location": shown("location", row.location),
+        "notes": shown("notes", row.notes),
         "tags": ", ".join(row.tags),
-        "created_at": contact.created_at.isoformat(),
-        "last_contacted_at": contact.last_contacted_at.isoformat() if contact.last_contacted_at else "",
+        "created_at": row.created_at,
+        "last_contacted_at": row.last_contacted_at,
     }
 
 
@@ -182,7 +191,7 @@ def vcard(row: ExportRow) -> str:
         lines.append("CATEGORIES:" + ",".join(_escape(tag) for tag in row.tags))
     if values["notes"]:
         lines.append(f"NOTE:{_escape(values['notes'])}")
-    lines += [f"UID:urn:socialcrm:contact:{row.contact.pk}", "END:VCARD"]
+    lines += [f"UID:urn:socialcrm:contact:{row.pk}", "END:VCARD"]
     return "".join(_fold(line) for line in lines)
 
 

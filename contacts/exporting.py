@@ -8,12 +8,14 @@ as the ``X-Excluded-Count`` header, before the body; the confirmation page befor
 download shows the same counts, from ``export_counts``). Only the allowed ids are kept, in a
 compact array (8 bytes a contact), so the stream exports exactly the people the gate allowed.
 
-The stream then reads the allowed contacts ``CHUNK`` at a time (methods and tags as plain
-tuples), writes them out and forgets them, so 100,000 contacts take as much memory as 2,000.
-Each chunk is also where the privacy rules (the name a person chose, what they withhold)
-are applied and where the export is written to the audit trail: one event per contact, all
-of a chunk's events in one INSERT, so a download cut short is audited for what was actually
-sent. The formats themselves are in ``contacts/export_formats.py``.
+The stream then reads the allowed contacts ``CHUNK`` at a time as plain values (no model
+instances: building them was the largest cost), writes them out and forgets them, so 100,000
+contacts take as much memory as 2,000. Each chunk is also where the privacy rules (the name a
+person chose, what they withhold) are applied and where the export is written to the audit
+trail before it is sent: one event per contact, a chunk's events in one ``COPY`` on
+PostgreSQL (``audit_append_many``), so a download cut short is audited for what was actually
+sent. Id lists travel as one array parameter (``socialcrm.bulk.among``). The formats
+themselves are in ``contacts/export_formats.py``.
 """
 
 from __future__ import annotations
@@ -21,16 +23,19 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpRequest
 
 from contacts.export_formats import ExportedMethod, ExportRow, csv_header, csv_rows, vcard
 from contacts.models import Contact, ContactMethod
-from contacts.registry import contact_privacy_for, gate_allowed_ids, processing
+from contacts.registry import contact_privacy_by_id, gate_allowed_ids, processing
 from socialcrm.audit.registry import Action
-from socialcrm.audit.services import audit_record_many, event_spec
+from socialcrm.audit.services import audit_append_many, event_spec
+from socialcrm.bulk import among
 
 CHUNK = 2000
 # What an export is for: the gate is asked about this purpose for every contact.
@@ -71,19 +76,62 @@ def _allowed_ids(contacts: QuerySet[Contact], purpose: str) -> tuple[array[int],
     return allowed, excluded
 
 
-def _rows(chunk: list[Contact]) -> list[ExportRow]:
-    """The chunk's methods and tags in two flat queries (no model instances: they cost the most)."""
-    privacy = contact_privacy_for(chunk)
-    rows = {contact.pk: ExportRow(contact, privacy[contact.pk]) for contact in chunk}
+def _iso(text: str | None) -> str:
+    """A timestamp the database wrote as text (``2026-01-02 03:04:05.6+00`` on PostgreSQL, whose
+    sessions Django keeps in UTC; naive UTC on SQLite) in ISO 8601, as ``datetime.isoformat()``."""
+    if not text:
+        return ""
+    moment = datetime.fromisoformat(text)
+    return (moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def _rows(ids: list[int]) -> list[ExportRow]:
+    """The contacts among ``ids`` (in id order) with their privacy rules, methods and tags, as
+    plain values: four queries, no model instances. Timestamps are read as text: psycopg's
+    datetime loader as Django wraps it costs ~18 µs a value, parsing the text ~4 µs."""
+    privacy = contact_privacy_by_id(ids)
+    contacts = (
+        Contact.objects.filter(among("id", ids))
+        .order_by("id")
+        .annotate(created_text=Cast("created_at", TextField()), contacted_text=Cast("last_contacted_at", TextField()))
+        .values_list(
+            "id",
+            "display_name",
+            "first_name",
+            "last_name",
+            "organization__name",
+            "title",
+            "location",
+            "notes",
+            "created_text",
+            "contacted_text",
+        )
+    )
+    rows = {
+        pk: ExportRow(
+            pk,
+            name,
+            first,
+            last,
+            organization or "",
+            title,
+            location,
+            notes,
+            _iso(created),
+            _iso(contacted),
+            privacy[pk],
+        )
+        for pk, name, first, last, organization, title, location, notes, created, contacted in contacts
+    }
     methods = (
-        ContactMethod.objects.filter(contact_id__in=rows)
+        ContactMethod.objects.filter(among("contact_id", rows))
         .order_by("contact_id", "kind", "-is_primary", "id")
         .values_list("contact_id", "kind", "value", "normalized", "label")
     )
     for contact_id, kind, value, normalized, label in methods:
         rows[contact_id].methods.append(ExportedMethod(kind, value, normalized, label))
     tags = (
-        Contact.tags.through.objects.filter(contact_id__in=rows)
+        Contact.tags.through.objects.filter(among("contact_id", rows))
         .order_by("tag__name")
         .values_list("contact_id", "tag__name")
     )
@@ -94,14 +142,13 @@ def _rows(chunk: list[Contact]) -> list[ExportRow]:
 
 def _chunks(ids: array[int], request: HttpRequest | None, actor: Any) -> Iterator[list[ExportRow]]:
     for start in range(0, len(ids), CHUNK):
-        batch = ids[start : start + CHUNK].tolist()
-        chunk = list(Contact.objects.filter(pk__in=batch).select_related("organization").order_by("id"))
+        rows = _rows(ids[start : start + CHUNK].tolist())
         specs = [
-            event_spec(actor=actor, action=Action.CONTACT_EXPORTED, object_type="contact", object_id=contact.pk)
-            for contact in chunk
+            event_spec(actor=actor, action=Action.CONTACT_EXPORTED, object_type="contact", object_id=row.pk)
+            for row in rows
         ]
-        audit_record_many(specs, request=request)
-        yield _rows(chunk)
+        audit_append_many(specs, request=request)
+        yield rows
 
 
 def _csv(ids: array[int], request: HttpRequest | None, actor: Any) -> Iterator[str]:

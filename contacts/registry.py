@@ -12,14 +12,15 @@
 - contact privacy: how staff views and exports present a contact (the name the person
   chose, the attributes they withhold) and the badges a contact list shows. Any page or
   panel that shows a contact's attributes asks ``contact_privacy(contact)`` (one contact)
-  or ``contact_privacy_for(contacts)`` / ``shown_contacts(contacts)`` (a list, one query)
-  and leaves out what ``withheld`` names; e.g. the enrichment panel shows no public
-  profiles when ``"social_profiles"`` is withheld.
+  or ``contact_privacy_for(contacts)`` / ``shown_contacts(contacts)`` (a list, one query;
+  ``contact_privacy_by_id(ids)`` for exports, which read no Contact instances) and leaves
+  out what ``withheld`` names; e.g. the enrichment panel shows no public profiles when
+  ``"social_profiles"`` is withheld.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -220,7 +221,11 @@ class ContactPrivacy:
         return attribute not in self.withheld
 
     def name_for(self, contact: Contact) -> str:
-        return self.display_name or contact.display_name
+        return self.name_instead_of(contact.display_name)
+
+    def name_instead_of(self, name: str) -> str:
+        """The name to show for a contact whose own display name is ``name``."""
+        return self.display_name or name
 
 
 @dataclass(frozen=True)
@@ -234,12 +239,18 @@ class ContactBadge:
 
 NO_PRIVACY_RULES = ContactPrivacy()
 _privacy: list[Callable[[Iterable[Contact]], Mapping[int, ContactPrivacy]]] = []
+_privacy_by_id: list[Callable[[Sequence[int]], Mapping[int, ContactPrivacy]]] = []
 _badges: list[Callable[[Iterable[Contact]], Mapping[int, list[ContactBadge]]]] = []
 
 
-def register_contact_privacy(rules: Callable[[Iterable[Contact]], Mapping[int, ContactPrivacy]]) -> None:
-    """``rules(contacts)`` returns ``{contact.pk: ContactPrivacy}`` for those with rules, in one query."""
+def register_contact_privacy(
+    rules: Callable[[Iterable[Contact]], Mapping[int, ContactPrivacy]],
+    by_id: Callable[[Sequence[int]], Mapping[int, ContactPrivacy]],
+) -> None:
+    """``rules(contacts)`` returns ``{contact.pk: ContactPrivacy}`` for those with rules, in one
+    query; ``by_id(contact_ids)`` the same from ids alone (exports, which read plain rows)."""
     _privacy[:] = [rules]
+    _privacy_by_id[:] = [by_id]
 
 
 def contact_privacy_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy]:
@@ -247,6 +258,12 @@ def contact_privacy_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy
     contacts = list(contacts)
     found = _privacy[0](contacts) if _privacy and contacts else {}
     return {contact.pk: found.get(contact.pk, NO_PRIVACY_RULES) for contact in contacts}
+
+
+def contact_privacy_by_id(contact_ids: Sequence[int]) -> dict[int, ContactPrivacy]:
+    """``contact_privacy_for`` from ids (exports): ``{id: ContactPrivacy}`` for every one, one query."""
+    found = _privacy_by_id[0](contact_ids) if _privacy_by_id and contact_ids else {}
+    return {pk: found.get(pk, NO_PRIVACY_RULES) for pk in contact_ids}
 
 
 def contact_privacy(contact: Contact) -> ContactPrivacy:

@@ -1,4 +1,7 @@
-"""Per-row updates in one statement: ``UPDATE ... FROM`` a list of (primary key, values).
+"""Statements about thousands of rows whose text does not grow with them.
+
+``rows_update``: per-row updates in one statement, ``UPDATE ... FROM`` a list of (primary
+key, values). ``among``: a filter on a list of ids, as one array parameter on PostgreSQL.
 
 Django's ``bulk_update`` builds one ``CASE WHEN pk = ... THEN ...`` branch per row and per
 field, which costs more to compile than the many small ``UPDATE`` statements it replaces
@@ -9,12 +12,13 @@ text is the same whatever the number of rows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import Any, cast
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Field, Model
+from django.db.models import F, Field, Lookup, Model, Q
 
 # Rows per statement: SQLite binds each value separately (at most 32,766 parameters).
 BATCH = 1000
@@ -86,3 +90,27 @@ def _values_source(
         source = f"(SELECT {names} FROM (VALUES {placeholders})) AS v"  # noqa: S608
         return source, [value for row in rows for value in row]
     raise NotImplementedError(f"rows_update does not support {connection.vendor}")
+
+
+class _AnyOf(Lookup):
+    """``lhs = ANY(%s)`` with the ids as one array parameter on PostgreSQL, ``IN`` elsewhere.
+
+    ``field__in=ids`` prepares each id on its own and writes a placeholder per id, which
+    psycopg then scans for: for 2,000 ids that is ~15 ms a query in Python alone.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*lhs_params, self.rhs)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*lhs_params, *self.rhs)
+
+
+def among(field: str, ids: Iterable[int]) -> Q:
+    """``Q(<field>__in=ids)`` for thousands of integer ids (an export's chunk), cheaper to build."""
+    return Q(_AnyOf(F(field), list(ids)))

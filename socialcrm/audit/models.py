@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC
+import uuid
+from datetime import UTC, datetime
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
@@ -96,16 +97,38 @@ class AuditEvent(models.Model):
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the id and the hash, in a fixed form."""
-        fields = {
-            "actor_id": self.actor_id,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "request_id": str(self.request_id) if self.request_id else "",
-            "occurred_at": self.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+        return canonical(
+            self.actor_id,
+            self.action,
+            self.object_type,
+            self.object_id,
+            self.request_id,
+            self.occurred_at,
+            self.prev_hash,
+        )
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
+
+
+def canonical(
+    actor_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    request_id: uuid.UUID | str | None,
+    occurred_at: datetime,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an event's hash covers, from its fields (``audit_append_many`` hashes rows
+    without building model instances)."""
+    fields = {
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "request_id": str(request_id) if request_id else "",
+        "occurred_at": occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "prev_hash": prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()

@@ -14,6 +14,7 @@ from contacts.registry import (
     ContactPrivacy,
     contact_badges_for,
     contact_privacy,
+    contact_privacy_by_id,
     contact_privacy_for,
     personal_data_holders,
 )
@@ -49,6 +50,21 @@ def test_privacy_rules_for_a_list_are_one_query(size: int, team: Any, django_ass
         rules = contact_privacy_for(contacts)
     assert rules[contacts[0].pk].withheld == {"notes"}
     assert all(rules[contact.pk] == NO_PRIVACY_RULES for contact in contacts[1:])
+
+
+def test_privacy_rules_by_id_are_the_same_rules_in_one_query(team: Any, django_assert_num_queries: Any) -> None:
+    contacts = ContactFactory.create_batch(3, team=team)
+    PrivacyPreference.objects.create(
+        contact=contacts[0], identify_by="pseudonym", pseudonym="R. P.", withheld_attributes=["email"]
+    )
+    PrivacyPreference.objects.create(contact=contacts[1], identify_by="name", pseudonym="Unused")
+    ids = [contact.pk for contact in contacts]
+    # 1. the preference rows of the ids (exports read no Contact instances).
+    with django_assert_num_queries(1):
+        by_id = contact_privacy_by_id(ids)
+    assert by_id == contact_privacy_for(contacts)
+    assert by_id[ids[0]] == ContactPrivacy(display_name="R. P.", withheld=frozenset({"email"}))
+    assert by_id[ids[1]] == by_id[ids[2]] == NO_PRIVACY_RULES
 
 
 def test_unlinked_networks_are_there_for_enrichment_to_read(team: Any) -> None:

@@ -107,6 +107,33 @@ def test_the_export_leaves_out_what_people_withhold_and_uses_their_chosen_name(a
     assert "Northwind Traders" in csv_body
 
 
+def test_the_export_writes_times_in_iso_8601_with_their_microseconds(alice, team, client_for) -> None:
+    from datetime import UTC, datetime
+
+    ann = ContactFactory(team=team, first_name="Ann", last_name="Able")
+    bob = ContactFactory(team=team, first_name="Bob", last_name="Brown")
+    # PostgreSQL writes .12 for .120000 and nothing for whole seconds; the export does not.
+    Contact.objects.filter(pk=ann.pk).update(
+        created_at=datetime(2025, 3, 4, 5, 6, 7, 120000, tzinfo=UTC),
+        last_contacted_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
+    Contact.objects.filter(pk=bob.pk).update(created_at=datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC))
+
+    rows = {row["name"]: row for row in _rows(client_for(alice).get(reverse("contacts:export_csv")))}
+
+    assert (rows["Ann Able"]["created_at"], rows["Ann Able"]["last_contacted_at"]) == (
+        "2025-03-04T05:06:07.120000+00:00",
+        "2026-01-02T03:04:05+00:00",
+    )
+    assert (rows["Bob Brown"]["created_at"], rows["Bob Brown"]["last_contacted_at"]) == (
+        "2025-12-31T23:59:59.999999+00:00",
+        "",
+    )
+    for contact in Contact.objects.all():
+        name = contact.display_name
+        assert rows[name]["created_at"] == contact.created_at.isoformat()
+
+
 def test_formula_injection_is_neutralized_in_the_csv(alice, team, client_for) -> None:
     ContactFactory(
         team=team,
@@ -288,22 +315,21 @@ def test_the_gate_is_asked_once_per_chunk(alice, team, client_for, monkeypatch) 
     assert asked == [2, 2, 1]
 
 
-def test_each_chunk_is_audited_in_one_insert(alice, team, client_for, monkeypatch) -> None:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+def test_each_chunk_is_audited_as_it_is_sent(alice, team, client_for, monkeypatch) -> None:
     monkeypatch.setattr("contacts.exporting.CHUNK", 3)
-    for _ in range(7):
-        ContactFactory(team=team)
+    contacts = [ContactFactory(team=team) for _ in range(7)]
     response = client_for(alice).get(reverse("contacts:export_csv"))
+    exported = AuditEvent.objects.filter(action="contact.exported")
 
-    with CaptureQueriesContext(connection) as queries:
-        _body(response)
+    audited = [
+        sorted(int(pk) for pk in exported.values_list("object_id", flat=True)) for _ in response.streaming_content
+    ]
 
-    inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
-    assert len(inserts) == 3  # chunks of 3 + 3 + 1 contacts
-    assert all("audit_auditevent" in sql for sql in inserts)
-    assert AuditEvent.objects.filter(action="contact.exported").count() == 7
+    # The header, then a chunk of 3 + 3 + 1 contacts, each audited (one event per contact,
+    # appended in bulk) before it is sent: a download cut short is audited for what it sent.
+    ids = [contact.pk for contact in contacts]
+    assert audited == [[], ids[:3], ids[:6], ids]
+    assert {event.actor_id for event in exported} == {alice.pk}
 
 
 def test_the_export_menu_leads_to_a_page_saying_who_is_left_out(alice, team, client_for) -> None:

@@ -21,7 +21,7 @@ from socialcrm.audit import registry
 from socialcrm.audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
 from socialcrm.audit.registry import Action
 from socialcrm.audit.selectors import chain_verify
-from socialcrm.audit.services import audit_record
+from socialcrm.audit.services import audit_append_many, audit_record, event_spec
 from socialcrm.roles import Role
 from tests.factories import TEST_PASSWORD, TeamFactory, UserFactory
 
@@ -90,6 +90,31 @@ def test_the_hash_covers_every_field(dpo: Any):
         changed = AuditEvent.objects.get(pk=event.pk)
         setattr(changed, field, value)
         assert changed.compute_hash() != original, field
+
+
+def test_events_appended_in_bulk_are_chained_like_the_others(dpo: Any, rf: Any):
+    before = _record_some(dpo, 1)[0]
+    request = rf.get("/contacts/export.csv")
+    request.request_id = uuid.uuid4()
+    specs = [
+        event_spec(actor=dpo, action=Action.CONTACT_EXPORTED, object_type="contact", object_id=pk) for pk in (5, 6, 7)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        audit_append_many(specs, request=request)
+    after = _record_some(dpo, 1)[0]
+
+    appended = list(AuditEvent.objects.filter(pk__gt=before.pk, pk__lt=after.pk).order_by("id"))
+    assert [(event.actor_id, event.action, event.object_type, event.object_id) for event in appended] == [
+        (dpo.pk, "contact.exported", "contact", str(pk)) for pk in (5, 6, 7)
+    ]
+    assert {event.request_id for event in appended} == {request.request_id}
+    assert [event.prev_hash for event in [*appended, after]] == [before.hash, *(event.hash for event in appended)]
+    assert all(event.hash == event.compute_hash() for event in appended)
+    assert chain_verify().ok
+    # PostgreSQL: the chain's head, then one COPY (which Django's query log does not see).
+    inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == (0 if connection.vendor == "postgresql" else 1)
 
 
 def test_verify_reports_ok_with_the_number_of_events(dpo: Any):

@@ -1,4 +1,4 @@
-"""rows_update: per-row values in one statement, on SQLite and PostgreSQL alike."""
+"""rows_update and among: statements about many rows, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -60,3 +60,26 @@ def test_rows_update_keep_latest_only_moves_times_forward(team: Any):
 def test_rows_update_with_nothing_to_set_runs_no_query(django_assert_num_queries: Any):
     with django_assert_num_queries(0):
         bulk.rows_update(Contact, {})
+
+
+def test_among_filters_on_a_list_of_ids(team: Any):
+    contacts = ContactFactory.create_batch(4, team=team)
+    wanted = [contacts[0].pk, contacts[2].pk, contacts[3].pk + 1000]
+
+    assert sorted(Contact.objects.filter(bulk.among("id", wanted)).values_list("id", flat=True)) == wanted[:2]
+    assert not Contact.objects.filter(bulk.among("id", [])).exists()
+    # Combined with other conditions, and negated.
+    assert list(Contact.objects.filter(bulk.among("pk", wanted), pk__gt=contacts[0].pk)) == [contacts[2]]
+    assert Contact.objects.exclude(bulk.among("id", wanted)).count() == 2
+
+
+def test_among_sends_the_ids_as_one_parameter_on_postgresql(team: Any):
+    from django.db import connection
+
+    ids = list(range(1, 2001))
+    sql, params = Contact.objects.filter(bulk.among("id", ids)).order_by().query.sql_with_params()
+
+    if connection.vendor == "postgresql":
+        assert sql.endswith('WHERE "contacts_contact"."id" = ANY(%s)') and params == (ids,)
+    else:
+        assert params == tuple(ids)
