@@ -57,7 +57,10 @@ class ContactsConfig(AppConfig):
 
     def _register_email(self) -> None:
         """Email into the timeline (contacts/email/): panel, navigation, demo thread, beat tasks."""
+        from django.core import checks
+
         import contacts.tasks_email  # noqa: F401 - registers the IMAP sync tasks with Celery
+        from contacts.checks import email_encryption_key_check
         from contacts.email.demo import load_demo_email
         from contacts.email.ingest import EmailAuditAction
         from contacts.email.selectors import threads_prefetch
@@ -67,6 +70,7 @@ class ContactsConfig(AppConfig):
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
 
         register_actions(EmailAuditAction)
+        checks.register(email_encryption_key_check, checks.Tags.security, deploy=True)
         register_contact_panel(ContactPanel("email", email_panel, order=30, prefetch=threads_prefetch))
         register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
         # After the contacts' loader: the sample thread is logged on a demo contact.

@@ -540,6 +540,7 @@ class MailboxConnection(TimestampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mailbox")
     host = models.CharField(max_length=253)
     port = models.PositiveIntegerField(default=DEFAULT_PORT)
+    # On: IMAPS. Off: STARTTLS on a plain connection. Plain IMAP is never used (contacts/email/imap.py).
     use_ssl = models.BooleanField("use SSL/TLS", default=True)
     username = models.CharField(max_length=320)
     password_encrypted = models.TextField(editable=False)

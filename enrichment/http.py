@@ -6,9 +6,10 @@ forgery:
 
 - only ``http``/``https`` on ports 80/443 (any port only when private addresses are allowed,
   which is a test setting);
-- the host is resolved **inside the connection backend** and every address is checked there,
-  then the socket connects to the address that was checked, while TLS SNI and the ``Host``
-  header keep the host name. There is no gap between check and connect, so a DNS answer that
+- the host is resolved **inside the connection backend** and every address is checked there
+  (``socialcrm/netpolicy.py``, the policy the mailbox sync uses too), then the socket
+  connects to the address that was checked, while TLS SNI and the ``Host`` header keep the
+  host name. There is no gap between check and connect, so a DNS answer that
   changes between two lookups (DNS rebinding) cannot slip a private address through;
 - redirects are followed by hand, at most three, each hop re-checked (scheme, port, no
   https -> http downgrade; the address is checked again when the hop connects), and
@@ -25,12 +26,10 @@ and bypass the address check.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
-import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -42,6 +41,8 @@ import httpx
 from django.conf import settings
 from django.core.cache import cache
 
+from socialcrm import netpolicy
+
 MAX_REDIRECTS = 3
 DEFAULT_PORTS = {"http": 80, "https": 443}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -52,43 +53,6 @@ CREDENTIAL_HEADERS = {"authorization", "x-api-key"}
 # right after a run, never as a store of their own. See docs/enrichment.md.
 CACHE_SECONDS = 10 * 60
 CACHE_PREFIX = "enrichment:http:"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-Resolver = Callable[[str, int], list[str]]
-
-# Spelled out rather than left to ``ipaddress.is_global`` alone: its answers moved between
-# Python versions (multicast counts as "global", 6to4 was not private before 3.12).
-BLOCKED_NETWORKS = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "0.0.0.0/8",  # "this network"
-        "10.0.0.0/8",
-        "100.64.0.0/10",  # carrier-grade NAT
-        "127.0.0.0/8",
-        "169.254.0.0/16",  # link-local, incl. the cloud metadata address 169.254.169.254
-        "172.16.0.0/12",
-        "192.0.0.0/24",  # IETF protocol assignments
-        "192.0.2.0/24",  # documentation
-        "192.88.99.0/24",  # 6to4 relay anycast
-        "192.168.0.0/16",
-        "198.18.0.0/15",  # benchmarking
-        "198.51.100.0/24",  # documentation
-        "203.0.113.0/24",  # documentation
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, incl. broadcast 255.255.255.255
-        "::/128",
-        "::1/128",
-        "::/96",  # IPv4-compatible (deprecated)
-        "100::/64",  # discard
-        "2001::/23",  # IETF protocol assignments, incl. Teredo
-        "2001:db8::/32",  # documentation
-        "fc00::/7",  # unique local
-        "fe80::/10",  # link-local
-        "fec0::/10",  # site-local (deprecated)
-        "ff00::/8",  # multicast
-    )
-)
-NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -138,37 +102,6 @@ class NotFound(FetchError):
     retryable = False
 
 
-def is_public_address(address: IPAddress) -> bool:
-    """Whether ``address`` is a globally routable unicast address we may connect to.
-
-    IPv6 forms that embed an IPv4 address (IPv4-mapped, 6to4, NAT64) are judged by the IPv4
-    address inside, so ``::ffff:127.0.0.1`` is loopback.
-    """
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is None and address in NAT64_PREFIX:
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_public_address(embedded)
-    if any(address in network for network in BLOCKED_NETWORKS):
-        return False
-    return address.is_global and not (address.is_multicast or address.is_reserved or address.is_link_local)
-
-
-def system_resolve(host: str, port: int) -> list[str]:
-    """Addresses for ``host`` as the C library's resolver gives them.
-
-    ``getaddrinfo`` also parses the odd IPv4 spellings (``127.1``, ``0x7f000001``,
-    ``2130706433``) exactly as a connecting client would, so they are checked as the
-    address they really are.
-    """
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError(f"cannot resolve {host!r}: {exc}") from exc
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
 @dataclass(frozen=True)
 class AddressPolicy:
     """Which destinations may be connected to.
@@ -180,7 +113,7 @@ class AddressPolicy:
     """
 
     allow_private: bool = False
-    resolver: Resolver = system_resolve
+    resolver: netpolicy.Resolver = netpolicy.system_resolve
     trusted: frozenset[tuple[str, int]] = frozenset()
 
     def check_port(self, host: str, port: int) -> None:
@@ -197,16 +130,16 @@ class AddressPolicy:
         and a private address cannot be used to reach the private one on a retry.
         """
         self.check_port(host, port)
-        addresses = self.resolver(host.strip("[]"), port)
-        if not addresses:
-            raise FetchError(f"{host!r} has no address")
-        for text in addresses:
-            address = ipaddress.ip_address(text.split("%", 1)[0])
-            if self.allow_private or (str(address), port) in self.trusted:
-                continue
-            if not is_public_address(address):
-                raise BlockedDestination(f"{host!r} resolves to {address}, which is not a public address")
-        return addresses
+
+        def exempt(address: netpolicy.IPAddress) -> bool:
+            return self.allow_private or (str(address), port) in self.trusted
+
+        try:
+            return netpolicy.public_addresses(host, port, resolver=self.resolver, exempt=exempt)
+        except netpolicy.PrivateAddress as exc:
+            raise BlockedDestination(str(exc)) from exc
+        except netpolicy.UnresolvableHost as exc:
+            raise FetchError(str(exc)) from exc
 
 
 class GuardedBackend(httpcore.NetworkBackend):

@@ -273,9 +273,12 @@ INBOUND_EMAIL_TOLERANCE = env_int("INBOUND_EMAIL_TOLERANCE", 300)
 EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 10 * 1_048_576)
 # An uploaded .eml/.mbox file larger than this is refused.
 EMAIL_MAX_UPLOAD_BYTES = env_int("EMAIL_MAX_UPLOAD_BYTES", 50 * 1_048_576)
-# Key material for mailbox (IMAP) passwords at rest. When empty it is derived from SECRET_KEY,
-# and rotating SECRET_KEY would then make every stored password unreadable.
+# Key material for mailbox (IMAP) passwords at rest. Required with DEBUG off (system check
+# contacts.E001); in development it is derived from SECRET_KEY when empty.
 EMAIL_ENCRYPTION_KEY = env_str("EMAIL_ENCRYPTION_KEY")
+# Mail servers the sync may reach although they are not on the public internet: host names
+# (as users type them), IP addresses or networks (CIDR). Tests and the demo use loopback Dovecot.
+EMAIL_IMAP_ALLOWED_HOSTS = env_list("EMAIL_IMAP_ALLOWED_HOSTS", [])
 EMAIL_IMAP_TIMEOUT = env_int("EMAIL_IMAP_TIMEOUT", 20)  # seconds, connect and each command
 EMAIL_IMAP_SYNC_MINUTES = env_int("EMAIL_IMAP_SYNC_MINUTES", 5)
 

@@ -34,6 +34,8 @@ def _fast_test_settings() -> None:
     celery_app.conf.task_eager_propagates = True
     # No contact a test creates is looked up on the internet; enrichment's tests turn it on.
     settings.ENRICHMENT_AUTOMATIC = False
+    # Production refuses to store mailbox passwords without their own key (contacts.E001).
+    settings.EMAIL_ENCRYPTION_KEY = "mailbox-key-for-tests"
 
 
 @pytest.fixture(autouse=True)

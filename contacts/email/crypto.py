@@ -1,8 +1,10 @@
 """Encryption at rest for mailbox passwords (Fernet: AES-128-CBC + HMAC-SHA256).
 
-The key is derived with HKDF from ``EMAIL_ENCRYPTION_KEY``, or from ``SECRET_KEY`` when that
-is empty. Set ``EMAIL_ENCRYPTION_KEY`` in production: rotating either makes the stored
-passwords unreadable, and users must connect their mailbox again (the sync says so).
+The key is derived with HKDF from ``EMAIL_ENCRYPTION_KEY``. With ``DEBUG`` off it must be set
+(the deploy check ``contacts.E001`` says so before a release starts, and encrypting refuses
+without it); only in development is it derived from ``SECRET_KEY`` when empty. Rotating it
+makes the stored passwords unreadable, and users must connect their mailbox again (the sync
+says so).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 _INFO = b"socialcrm.mailbox-password.v1"
 
@@ -22,6 +25,8 @@ class DecryptionError(ValueError):
 
 
 def _fernet() -> Fernet:
+    if not settings.EMAIL_ENCRYPTION_KEY and not settings.DEBUG:
+        raise ImproperlyConfigured("EMAIL_ENCRYPTION_KEY is not set: mailbox passwords cannot be stored or read.")
     material = (settings.EMAIL_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material)
     return Fernet(base64.urlsafe_b64encode(key))

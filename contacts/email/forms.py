@@ -9,7 +9,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
+from contacts.email.imap import server_addresses
 from contacts.normalize import normalize_email
+from socialcrm.netpolicy import DestinationRefused, PrivateAddress, UnresolvableHost
 
 
 class EmailUploadForm(forms.Form):
@@ -27,10 +29,23 @@ class EmailUploadForm(forms.Form):
         return upload
 
 
+PLAINTEXT_REFUSED = (
+    "Choose SSL/TLS or STARTTLS: plain IMAP would send your password and mail across the network unencrypted."
+)
+
+
 class MailboxConnectionForm(forms.Form):
+    IMAPS, STARTTLS = "ssl", "starttls"
+
     host = forms.CharField(max_length=253, help_text="Your provider's IMAP server, e.g. imap.example.com.")
     port = forms.IntegerField(min_value=1, max_value=65535, initial=993)
-    use_ssl = forms.BooleanField(label="Use SSL/TLS", required=False, initial=True)
+    security = forms.ChoiceField(
+        label="Encryption",
+        choices=[(IMAPS, "SSL/TLS (usually port 993)"), (STARTTLS, "STARTTLS (usually port 143)")],
+        initial=IMAPS,
+        widget=forms.RadioSelect,
+        error_messages={"required": PLAINTEXT_REFUSED, "invalid_choice": PLAINTEXT_REFUSED},
+    )
     username = forms.CharField(max_length=320, help_text="Usually your email address.")
     password = forms.CharField(
         label="App password",
@@ -44,6 +59,35 @@ class MailboxConnectionForm(forms.Form):
         if not host or any(char in host for char in " /:@"):
             raise ValidationError("Enter a host name such as imap.example.com, without a scheme or port.")
         return host
+
+    def clean(self) -> dict[str, Any]:
+        """The server must be one the sync may reach (the check is repeated at each connect)."""
+        data = super().clean() or {}
+        if "host" in data and "port" in data:
+            try:
+                server_addresses(data["host"], data["port"])
+            except UnresolvableHost:
+                self.add_error("host", "This host name cannot be found: check its spelling.")
+            except PrivateAddress:
+                self.add_error(
+                    "host",
+                    "This server is on a private or reserved network: the CRM connects to mail servers "
+                    "on the internet only.",
+                )
+            except DestinationRefused as exc:
+                self.add_error("port", f"Use the IMAP port of your provider: {exc}.")
+        return data
+
+    def connection_settings(self) -> dict[str, Any]:
+        """What ``mailbox_connect`` takes."""
+        data = self.cleaned_data
+        return {
+            "host": data["host"],
+            "port": data["port"],
+            "use_ssl": data["security"] == self.IMAPS,
+            "username": data["username"],
+            "password": data["password"],
+        }
 
 
 class TeamMailSettingsForm(forms.Form):

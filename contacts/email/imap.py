@@ -5,13 +5,20 @@ fetched (``BODY.PEEK[]``: nothing is marked read), in batches, and the position 
 after each batch, so an interrupted sync resumes where it stopped; Message-ID dedupe makes
 a repeated batch harmless. When the server changes UIDVALIDITY the folder is read again.
 Failures are stored on the connection for its settings page and retried on the next tick.
+
+The server is one a user typed in, so it gets the same address policy as enrichment's HTTP
+client (``socialcrm/netpolicy.py``): checked when the settings are saved and again at each
+connect, which goes to the very address that was checked (TLS still verifies the host name).
+Only TLS: IMAPS, or STARTTLS on a plain connection (``use_ssl`` off); never plain IMAP.
 """
 
 from __future__ import annotations
 
 import imaplib
+import ipaddress
 import logging
 import re
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +32,7 @@ from contacts.email.crypto import DecryptionError, decrypt
 from contacts.email.ingest import IngestResult, Source, email_ingest
 from contacts.models import MailboxConnection
 from contacts.selectors import visible_contacts
+from socialcrm import netpolicy
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,10 @@ _FETCH_UID = re.compile(rb"UID (\d+)")
 UNREACHABLE = "Couldn't reach the mail server; will retry."
 REFUSED = "The mail server refused the sign-in: check the user name and app password."
 UNREADABLE_PASSWORD = "The stored password can no longer be read: connect the mailbox again."  # noqa: S105 - a message
+NO_STARTTLS = "The mail server does not offer STARTTLS: choose SSL/TLS (usually port 993)."
+UNTRUSTED = "The mail server's certificate could not be verified for this host name."
+# Standard IMAP ports: IMAPS and IMAP with STARTTLS. Others only for allowed hosts.
+IMAP_PORTS = (993, 143)
 
 
 class SyncError(Exception):
@@ -50,13 +62,80 @@ class SyncResult:
     sent: IngestResult | None
 
 
+def server_addresses(host: str, port: int) -> list[str]:
+    """The addresses of mail server ``host`` the sync may connect to; raise ``DestinationRefused``.
+
+    Public addresses only, on an IMAP port, unless ``EMAIL_IMAP_ALLOWED_HOSTS`` names the host
+    (then anything) or the addresses' networks (those addresses, on any port).
+    """
+    names: set[str] = set()
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for entry in settings.EMAIL_IMAP_ALLOWED_HOSTS:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            names.add(entry.lower())
+
+    def allowed(address: netpolicy.IPAddress) -> bool:
+        return host.lower() in names or any(address in network for network in networks)
+
+    addresses = netpolicy.public_addresses(host, port, exempt=allowed)
+    exempt = all(allowed(ipaddress.ip_address(text.split("%", 1)[0])) for text in addresses)
+    if port not in IMAP_PORTS and not exempt:
+        raise netpolicy.DestinationRefused(f"port {port} is not an IMAP port (993 or 143)")
+    return addresses
+
+
+def _open_socket(addresses: list[str], port: int, timeout: float | None) -> socket.socket:
+    last_error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            last_error = exc
+    assert last_error is not None  # noqa: S101 - server_addresses() never returns an empty list
+    raise last_error
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """IMAP over a socket to addresses checked beforehand; ``host`` stays the name (for STARTTLS)."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+        self._addresses = addresses
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return _open_socket(self._addresses, self.port, timeout)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    """IMAPS to addresses checked beforehand; the certificate is verified against ``host``."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+        self._addresses = addresses
+        super().__init__(host, port, ssl_context=ssl.create_default_context(), timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = _open_socket(self._addresses, self.port, timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
 def _connect(connection: MailboxConnection) -> imaplib.IMAP4:
+    """A TLS connection to the mailbox's server, at an address the policy allows."""
+    try:
+        addresses = server_addresses(connection.host, connection.port)
+    except netpolicy.DestinationRefused as exc:
+        raise SyncError(f"The mail server is not allowed: {exc}.") from exc
     timeout = settings.EMAIL_IMAP_TIMEOUT
     if connection.use_ssl:
-        return imaplib.IMAP4_SSL(
-            connection.host, connection.port, ssl_context=ssl.create_default_context(), timeout=timeout
-        )
-    return imaplib.IMAP4(connection.host, connection.port, timeout=timeout)
+        return _PinnedIMAP4SSL(connection.host, connection.port, addresses=addresses, timeout=timeout)
+    client = _PinnedIMAP4(connection.host, connection.port, addresses=addresses, timeout=timeout)
+    try:
+        client.starttls(ssl.create_default_context())
+    except imaplib.IMAP4.error as exc:
+        _logout(client)
+        raise SyncError(NO_STARTTLS) from exc
+    return client
 
 
 def _quote(name: str) -> str:
@@ -181,6 +260,9 @@ def mailbox_sync(*, connection: MailboxConnection) -> SyncResult | None:
         sent = _sync_folder(client, connection, sent_folder, "sent") if sent_folder else None
     except SyncError as exc:
         _record_failure(connection, str(exc))
+        return None
+    except ssl.SSLCertVerificationError:
+        _record_failure(connection, UNTRUSTED)
         return None
     except (OSError, imaplib.IMAP4.error) as exc:  # timeouts are OSErrors
         logger.info("IMAP sync of mailbox %s failed: %s", connection.pk, type(exc).__name__)

@@ -190,14 +190,14 @@ def mailbox_settings(request: HttpRequest) -> HttpResponse:
         initial={
             "host": connection.host,
             "port": connection.port,
-            "use_ssl": connection.use_ssl,
+            "security": MailboxConnectionForm.IMAPS if connection.use_ssl else MailboxConnectionForm.STARTTLS,
             "username": connection.username,
         }
         if connection
         else None,
     )
     if request.method == "POST" and form.is_valid():
-        mailbox_connect(actor=request.user, **form.cleaned_data)
+        mailbox_connect(actor=request.user, **form.connection_settings())
         messages.success(request, "Mailbox connected: new mail is fetched every few minutes.")
         return redirect("contacts:mailbox_settings")
     teams = [

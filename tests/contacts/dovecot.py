@@ -1,12 +1,15 @@
 """A private Dovecot IMAP server on loopback for the mailbox-sync tests (Debian's dovecot-imapd).
 
 Its own configuration, maildir and sockets live in a temporary directory; it listens on
-127.0.0.1 on a free port with plaintext login (no TLS) for one user. Messages are
-delivered by writing files into the maildir, as a local delivery agent would.
+127.0.0.1 on two free ports, IMAP with STARTTLS and IMAPS, with a self-signed certificate for
+127.0.0.1 and localhost (``ca_file``: trust it with ``SSL_CERT_FILE``), and refuses to sign
+anyone in before TLS. One user. Messages are delivered by writing files into the maildir, as
+a local delivery agent would.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import pwd
 import shutil
@@ -16,7 +19,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER = "alice@mail.test"
@@ -56,11 +65,42 @@ def _chown_tree(path: Path, uid: int, gid: int) -> None:
         os.chown(item, uid, gid)
 
 
+def _certificate(root: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 and localhost: ``cert.pem`` and ``key.pem``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (root / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
 @dataclass
 class Dovecot:
     root: Path
-    port: int
+    port: int  # IMAP, STARTTLS required before login
+    imaps_port: int
     process: subprocess.Popen[bytes]
+
+    @property
+    def ca_file(self) -> str:
+        return str(self.root / "cert.pem")
 
     @property
     def maildir(self) -> Path:
@@ -95,7 +135,8 @@ def start() -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="scrm-dovecot-"))
     me = pwd.getpwuid(os.getuid()).pw_name
     is_root = os.getuid() == 0
-    port = _free_port()
+    port, imaps_port = _free_port(), _free_port()
+    _certificate(root)
     (root / "home" / USER / "Maildir").mkdir(parents=True)
     for sub in ("run", "state"):
         (root / sub).mkdir()
@@ -108,8 +149,10 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+ssl = required
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
+disable_plaintext_auth = yes
 auth_mechanisms = plain login
 # No penalty after the wrong-password test: later logins from 127.0.0.1 would wait seconds.
 auth_failure_delay = 0
@@ -140,7 +183,9 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service anvil {{
@@ -170,7 +215,7 @@ service stats {{
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
                 if sock.recv(100).startswith(b"* OK"):
-                    return Dovecot(root, port, process)
+                    return Dovecot(root, port, imaps_port, process)
         except OSError:
             time.sleep(0.1)
     process.kill()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,11 @@ def sample(name: str) -> bytes:
 
 
 @pytest.fixture
-def server() -> Iterator[dovecot.Dovecot]:
+def server(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dovecot.Dovecot]:
     instance = dovecot.start()
+    # The sync reaches loopback only because it is allowed, and trusts the test certificate.
+    settings.EMAIL_IMAP_ALLOWED_HOSTS = ["127.0.0.1"]
+    monkeypatch.setenv("SSL_CERT_FILE", instance.ca_file)
     # Amara's reply arrived in the inbox; Alex's two messages are in Sent; the newsletter too.
     instance.deliver(sample("thread_2.eml"))
     instance.deliver(sample("thread_1.eml"), "Sent")
@@ -150,7 +155,13 @@ def test_the_beat_task_queues_due_mailboxes_and_the_sync_task_runs_once(
 def test_sync_goes_through_the_settings_page(
     client_for: Any, alice: Any, server: dovecot.Dovecot, amara: Contact, django_capture_on_commit_callbacks: Any
 ):
-    data = {"host": "127.0.0.1", "port": server.port, "username": dovecot.USER, "password": dovecot.PASSWORD}
+    data = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "security": "starttls",
+        "username": dovecot.USER,
+        "password": dovecot.PASSWORD,
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(alice).post("/contacts/email/mailbox/", data)
@@ -159,3 +170,50 @@ def test_sync_goes_through_the_settings_page(
     assert Activity.objects.filter(contact=amara, source="imap").count() == 3
     page = client_for(alice).get("/contacts/email/mailbox/").content.decode()
     assert "Last synced" in page
+
+
+@pytest.mark.parametrize("use_ssl", [False, True], ids=["starttls", "imaps"])
+def test_the_connection_is_tls_to_the_checked_address(
+    server: dovecot.Dovecot, connection: MailboxConnection, use_ssl: bool
+):
+    connection.use_ssl = use_ssl
+    connection.port = server.imaps_port if use_ssl else server.port
+
+    client = imap._connect(connection)
+    try:
+        assert isinstance(client.sock, ssl.SSLSocket)
+        assert client.sock.getpeername()[:2] == ("127.0.0.1", connection.port)
+        assert client.login(dovecot.USER, dovecot.PASSWORD)[0] == "OK"
+    finally:
+        client.logout()
+
+
+def test_a_server_that_is_no_longer_allowed_is_refused_at_connect(
+    connection: MailboxConnection, amara: Contact, settings: Any
+):
+    settings.EMAIL_IMAP_ALLOWED_HOSTS = []  # saved while allowed, then the allow-list changed
+
+    assert imap.mailbox_sync(connection=connection) is None
+
+    connection.refresh_from_db()
+    assert connection.last_error.startswith("The mail server is not allowed: '127.0.0.1' resolves to 127.0.0.1")
+    assert not Activity.objects.exists()
+
+
+def test_the_certificate_is_checked_against_the_host_name_not_the_address(
+    server: dovecot.Dovecot, connection: MailboxConnection, settings: Any, monkeypatch: pytest.MonkeyPatch
+):
+    # A name the test certificate does not cover, resolving to the server's address.
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "imap.other-name.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    settings.EMAIL_IMAP_ALLOWED_HOSTS = ["imap.other-name.test"]
+    connection.host = "imap.other-name.test"
+
+    assert imap.mailbox_sync(connection=connection) is None
+
+    connection.refresh_from_db()
+    assert connection.last_error == imap.UNTRUSTED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from django.utils import timezone
 from contacts.email import ingest
 from contacts.email.crypto import decrypt
 from contacts.email.dropbox import SIGNATURE_HEADER, sign
+from contacts.email.forms import PLAINTEXT_REFUSED, MailboxConnectionForm
 from contacts.models import Activity, Contact, InboundDelivery, MailboxConnection, TeamSettings
 from socialcrm.audit.models import AuditEvent
 from tests.contacts.mail import SECRET, post_signed, sample
@@ -365,8 +367,29 @@ def test_webhook_only_matches_the_dropbox_team(dropbox: str, other_team: Any):
 # --- Settings -------------------------------------------------------------------------------------
 
 
+NAMES = {"imap.example.com": "93.184.216.34", "imap.corp.example": "10.1.2.3"}
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names the settings tests type in resolve as in NAMES (the sandbox has no DNS)."""
+    real = socket.getaddrinfo
+
+    def resolve(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in NAMES:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (NAMES[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def connect_form(**data: Any) -> MailboxConnectionForm:
+    defaults = {"host": "imap.example.com", "port": "993", "security": "ssl", "username": "a", "password": "p"}
+    return MailboxConnectionForm({**defaults, **data})
+
+
 def test_connecting_a_mailbox_stores_the_password_encrypted(client_for: Any, alice: Any):
-    data = {"host": "imap.example.com", "port": "993", "use_ssl": "on", "username": "alice@x.example"}
+    data = {"host": "imap.example.com", "port": "993", "security": "ssl", "username": "alice@x.example"}
 
     response = client_for(alice).post(reverse("contacts:mailbox_settings"), {**data, "password": "s3cret-app-pw"})
 
@@ -379,6 +402,54 @@ def test_connecting_a_mailbox_stores_the_password_encrypted(client_for: Any, ali
     page = client_for(alice).get(reverse("contacts:mailbox_settings")).content.decode()
     assert "s3cret-app-pw" not in page
     assert "Connected to <strong>alice@x.example</strong>" in page
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "10.0.0.5", "169.254.169.254", "localhost", "imap.corp.example", "2130706433"]
+)
+def test_a_mail_server_on_a_private_or_reserved_network_is_refused(host: str):
+    form = connect_form(host=host)
+
+    assert not form.is_valid()
+    assert "private or reserved network" in form.errors["host"][0]
+
+
+@pytest.mark.parametrize("security", ["", "none", "plain"])
+def test_plain_imap_without_tls_is_refused(security: str):
+    form = connect_form(port="143", security=security)
+
+    assert not form.is_valid()
+    assert form.errors["security"] == [PLAINTEXT_REFUSED]
+
+
+def test_starttls_on_port_143_is_accepted():
+    form = connect_form(port="143", security="starttls")
+
+    assert form.is_valid(), form.errors
+    assert form.connection_settings()["use_ssl"] is False
+
+
+def test_a_port_other_than_imaps_is_refused_and_a_typo_is_reported():
+    assert "not an IMAP port" in connect_form(port="25").errors["port"][0]
+    assert "cannot be found" in connect_form(host="imap.nowhere.invalid").errors["host"][0]
+
+
+def test_the_allow_list_lets_a_private_server_through_on_any_port(settings: Any):
+    settings.EMAIL_IMAP_ALLOWED_HOSTS = ["10.0.0.0/8", "localhost"]
+
+    assert connect_form(host="imap.corp.example", port="1143").is_valid()
+    assert connect_form(host="localhost").is_valid()
+    assert not connect_form(host="169.254.169.254").is_valid()
+
+
+def test_the_settings_page_shows_a_refused_server(client_for: Any, alice: Any):
+    data = {"host": "169.254.169.254", "port": "993", "security": "ssl", "username": "a", "password": "p"}
+
+    response = client_for(alice).post(reverse("contacts:mailbox_settings"), data)
+
+    assert response.status_code == 200
+    assert "private or reserved network" in response.content.decode()
+    assert not MailboxConnection.objects.exists()
 
 
 def test_the_settings_page_shows_the_last_error(client_for: Any, alice: Any):

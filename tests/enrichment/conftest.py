@@ -23,7 +23,8 @@ import pytest
 import respx
 
 from enrichment import resilience
-from enrichment.http import AddressPolicy, Client, system_resolve
+from enrichment.http import AddressPolicy, Client
+from socialcrm.netpolicy import system_resolve
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "enrichment"
 MAX_HANDLER_SECONDS = 10.0

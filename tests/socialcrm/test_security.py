@@ -71,6 +71,7 @@ def production_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": "postgres://crm@db.example.com:5432/socialcrm",
         "REDIS_URL": "redis://cache.example.com:6379/0",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_ENCRYPTION_KEY": secrets.token_urlsafe(32),
         "VAR_DIR": str(var_dir),
         **overrides,
     }
