@@ -56,15 +56,22 @@ class ContactsConfig(AppConfig):
         register_demo_loader(DemoLoader("Reminders and keep-in-touch cadences", load_demo_reminders, order=150))
 
     def _register_email(self) -> None:
-        """Email into the timeline (contacts/email/): panel, navigation, demo thread, beat tasks."""
+        """Email into the timeline (contacts/email/): panel, upload jobs, navigation, demo thread, beat tasks."""
         from django.core import checks
 
         import contacts.tasks_email  # noqa: F401 - registers the IMAP sync tasks with Celery
         from contacts.checks import email_encryption_key_check
         from contacts.email.demo import load_demo_email
         from contacts.email.ingest import EmailAuditAction
-        from contacts.email.selectors import threads_prefetch
-        from contacts.registry import ContactPanel, register_contact_panel
+        from contacts.email.selectors import email_upload_jobs_export, threads_prefetch
+        from contacts.email.services import email_upload_jobs_erase
+        from contacts.models import EmailUploadJob
+        from contacts.registry import (
+            ContactPanel,
+            PersonalDataHolder,
+            register_contact_panel,
+            register_personal_data_holder,
+        )
         from contacts.views.email import email_panel, handles_mail
         from socialcrm.audit.registry import register_actions
         from socialcrm.registry import DemoLoader, NavItem, register_demo_loader, register_nav_item
@@ -72,6 +79,10 @@ class ContactsConfig(AppConfig):
         register_actions(EmailAuditAction)
         checks.register(email_encryption_key_check, checks.Tags.security, deploy=True)
         register_contact_panel(ContactPanel("email", email_panel, order=30, prefetch=threads_prefetch))
+        # Uploads made on a contact's page (their summary; the file only while the job runs).
+        register_personal_data_holder(
+            PersonalDataHolder("email_uploads", (EmailUploadJob,), email_upload_jobs_export, email_upload_jobs_erase)
+        )
         register_nav_item(NavItem("Email", "contacts:email_upload", handles_mail, order=35))
         # After the contacts' loader: the sample thread is logged on a demo contact.
         register_demo_loader(DemoLoader("Email thread", load_demo_email, order=120))

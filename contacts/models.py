@@ -412,7 +412,35 @@ class CalendarFeed(models.Model):
 # --- Import, merge (contacts/importing/, contacts/services/imports.py, contacts/services/merge.py)
 
 
-class ImportJob(TimestampedModel):
+class BackgroundJob(TimestampedModel):
+    """A file worked through by a Celery task while a page shows its progress (imports, email uploads).
+
+    The task claims the job (``contacts.services.jobs.job_claim``: queued to running, so a
+    redelivered task does nothing), saves its progress after each committed batch (the page
+    polls the row) and ends it done, or failed with a reason a person can read. Subclasses
+    give ``status`` its choices: these four and their own.
+    """
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+    status = models.CharField(max_length=16)
+    failure = models.CharField(max_length=500, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.QUEUED, self.RUNNING)
+
+    def _percent(self, done: int, total: int) -> int:
+        if not total:
+            return 100 if self.status == self.DONE else 0
+        return min(100, done * 100 // total)
+
+
+class ImportJob(BackgroundJob):
     """One uploaded file imported into a team: its text, what was done, and how to undo it.
 
     The decoded text stays here (capped by ``IMPORT_MAX_BYTES``) so the preview and the
@@ -451,8 +479,6 @@ class ImportJob(TimestampedModel):
     processed_rows = models.PositiveIntegerField(default=0)
     # CSV (line, reason) of every row not imported; built by the commit.
     error_report = models.TextField(blank=True)
-    failure = models.CharField(max_length=500, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     undone_at = models.DateTimeField(null=True, blank=True)
     undo_summary = models.JSONField(default=dict, blank=True)
 
@@ -465,13 +491,7 @@ class ImportJob(TimestampedModel):
 
     @property
     def progress_percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.status == self.Status.DONE else 0
-        return min(100, self.processed_rows * 100 // self.total_rows)
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+        return self._percent(self.processed_rows, self.total_rows)
 
 
 class ImportedRecord(models.Model):
@@ -556,3 +576,43 @@ class MailboxConnection(TimestampedModel):
 
     def __str__(self) -> str:
         return f"Mailbox of {self.user_id}"
+
+
+class EmailUploadJob(BackgroundJob):
+    """An .eml/.mbox upload too large to log within the request, logged by a Celery task.
+
+    The file waits in ``data`` (web processes and workers share no filesystem) and is
+    emptied as soon as the job is done or failed: it is mail, personal data.
+    ``counts`` is the running ``IngestResult.as_dict()`` (contacts/email/ingest.py), saved
+    in the transaction of each batch of messages, so the progress page, the summary and
+    what is on the timelines agree.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Logging"
+        DONE = "done", "Logged"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_upload_jobs")
+    # What the upload is about: one contact, an organization's people, or (neither) every
+    # contact the uploader sees when the task runs.
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    size = models.PositiveBigIntegerField(default=0)
+    data = models.BinaryField(blank=True, editable=False)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="emailupload_user_created_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def progress_percent(self) -> int:
+        return self._percent(self.bytes_read, self.size)

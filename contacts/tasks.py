@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from contacts.services import imports, notifications, nudges
+from contacts.services import imports, jobs, notifications, nudges
 
 MAX_BATCHES = 10  # per tick; what is left waits for the next tick
 
@@ -62,3 +62,9 @@ def import_run(job_id: int) -> int:
     """Write a confirmed contact import (contacts/services/imports.py); a redelivery does nothing."""
     job = imports.import_run(job_id=job_id)
     return job.processed_rows if job is not None else 0
+
+
+@shared_task(name="contacts.tasks.stalled_jobs_fail", ignore_result=True)
+def stalled_jobs_fail() -> int:
+    """Beat: fail the imports and email uploads whose worker was lost (contacts/services/jobs.py)."""
+    return jobs.stalled_jobs_fail()

@@ -37,3 +37,14 @@ def sync_mailbox(connection_id: int) -> int:
     if result is None:
         return 0
     return result.inbox.entries_created + (result.sent.entries_created if result.sent else 0)
+
+
+# The same limits as the contact import's task: a 50 MB mailbox takes about a minute, and the
+# hard limit stays below the broker's visibility timeout (an hour), so it is never redelivered mid-run.
+@shared_task(name="contacts.tasks_email.email_upload_run", ignore_result=True, soft_time_limit=1200, time_limit=1500)
+def email_upload_run(job_id: int) -> int:
+    """Log a large email upload (contacts/email/services.py); return the timeline entries added."""
+    from contacts.email.services import email_upload_run as run
+
+    job = run(job_id=job_id)
+    return int(job.counts.get("entries_created", 0)) if job is not None else 0

@@ -42,6 +42,8 @@ urlpatterns: list[URLPattern] = [
         email_views.email_upload,
         name="organization_email_upload",
     ),
+    path("email/uploads/<int:pk>/", email_views.email_upload_job, name="email_upload_job"),
+    path("email/uploads/<int:pk>/progress/", email_views.email_upload_progress, name="email_upload_progress"),
     path("inbound/email/<str:token>/", email_views.inbound_email, name="inbound_email"),
     path("activities/<int:pk>/thread/", email_views.thread, name="thread"),
     path("email/mailbox/", email_views.mailbox_settings, name="mailbox_settings"),

@@ -215,6 +215,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reminders-nudges": {"task": "contacts.tasks.reminders_nudge_tick", "schedule": 60.0, "options": {"expires": 55}},
     # Daily digests, made once per user and local day when their chosen hour comes.
     "reminders-digests": {"task": "contacts.tasks.reminders_digest_tick", "schedule": 60.0, "options": {"expires": 55}},
+    # Imports and email uploads whose worker was lost mid-run are marked failed (an upload's
+    # file deleted) after 30 minutes without progress (contacts/services/jobs.py).
+    "stalled-jobs": {"task": "contacts.tasks.stalled_jobs_fail", "schedule": 300.0, "options": {"expires": 240}},
 }
 
 # --- Enrichment: the outbound HTTP client (enrichment/http.py) and its providers ----------
@@ -273,6 +276,9 @@ INBOUND_EMAIL_TOLERANCE = env_int("INBOUND_EMAIL_TOLERANCE", 300)
 EMAIL_MAX_MESSAGE_BYTES = env_int("EMAIL_MAX_MESSAGE_BYTES", 10 * 1_048_576)
 # An uploaded .eml/.mbox file larger than this is refused.
 EMAIL_MAX_UPLOAD_BYTES = env_int("EMAIL_MAX_UPLOAD_BYTES", 50 * 1_048_576)
+# Uploads up to this size are logged within the request (the result shows at once); larger
+# ones are kept on a job and logged by a Celery task while a page shows the progress.
+EMAIL_UPLOAD_SYNC_BYTES = env_int("EMAIL_UPLOAD_SYNC_BYTES", 2 * 1_048_576)
 # Key material for mailbox (IMAP) passwords at rest. Required with DEBUG off (system check
 # contacts.E001); in development it is derived from SECRET_KEY when empty.
 EMAIL_ENCRYPTION_KEY = env_str("EMAIL_ENCRYPTION_KEY")

@@ -10,7 +10,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from contacts.models import Activity, Contact, ContactMethod, Organization, Reminder, SavedView, Tag
+from contacts.models import Activity, Contact, ContactMethod, EmailUploadJob, Organization, Reminder, SavedView, Tag
 from contacts.normalize import normalize_email
 from socialcrm.models import Invitation, Team, User
 from socialcrm.roles import Role
@@ -152,3 +152,15 @@ class ReminderFactory(factory.django.DjangoModelFactory[Reminder]):
     status = Reminder.Status.OPEN
     notify_at = factory.LazyAttribute(lambda o: o.due_at if o.status in ("open", "snoozed") else None)
     note = factory.Faker("sentence", nb_words=6)
+
+
+class EmailUploadJobFactory(factory.django.DjangoModelFactory[EmailUploadJob]):
+    """A background email upload waiting for its task; give ``created_by`` (and ``data``, an mbox)."""
+
+    class Meta:
+        model = EmailUploadJob
+
+    created_by = factory.SubFactory(UserFactory)
+    file_name = "mailbox.mbox"
+    data = b"From x\nFrom: a@example.com\n\nHello\n"
+    size = factory.LazyAttribute(lambda o: len(o.data))

@@ -10,7 +10,7 @@ one entry per person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contacts.email.forwards import Forwarders, originals
-from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message
+from contacts.email.parse import BrokenMessage, ParsedEmail, parse_message, raw_message_id
 from contacts.models import Activity, Contact, ContactMethod, TeamSettings
 from contacts.services.timeline import activity_record_many
 
@@ -45,6 +45,7 @@ class Source:
 class BrokenEntry:
     index: int  # 1-based position in the file or batch
     reason: str
+    message_id: str = ""  # when its header section shows one
 
 
 @dataclass
@@ -60,6 +61,10 @@ class IngestResult:
     broken: list[BrokenEntry] = field(default_factory=list)
     contact_ids: set[int] = field(default_factory=set)
 
+    @property
+    def broken_count(self) -> int:
+        return len(self.broken)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "messages": self.messages,
@@ -68,7 +73,10 @@ class IngestResult:
             "unmatched": self.unmatched,
             "entries_created": self.entries_created,
             "forwards_unwrapped": self.forwards_unwrapped,
-            "broken": [{"index": entry.index, "reason": entry.reason} for entry in self.broken],
+            "broken_count": self.broken_count,
+            "broken": [
+                {"index": entry.index, "reason": entry.reason, "message_id": entry.message_id} for entry in self.broken
+            ],
         }
 
 
@@ -170,7 +178,7 @@ def _parsed(
         try:
             yield parse_message(raw, max_bytes=max_bytes, keep_forwarded=keep_forwarded)
         except BrokenMessage as exc:
-            result.broken.append(BrokenEntry(result.messages, str(exc)))
+            result.broken.append(BrokenEntry(result.messages, str(exc), raw_message_id(raw)))
 
 
 def _unwrap(
@@ -266,6 +274,7 @@ def email_ingest(
     own_addresses: Iterable[str] = (),
     max_bytes: int | None = None,
     forwarders: Forwarders | None = None,
+    on_chunk: Callable[[IngestResult], None] | None = None,
 ) -> IngestResult:
     """Record ``raw_messages`` (RFC 822 bytes) on the timelines of the matching ``contacts``.
 
@@ -277,6 +286,8 @@ def email_ingest(
     reported with their 1-based index. Re-running with the same messages adds nothing.
     With ``forwarders`` (the dropbox), a forward they sent is logged as the original(s) it
     carries; the counts after ``messages`` are then about those originals.
+    ``on_chunk`` is called with the running result inside each batch's transaction, once
+    its messages are recorded (a background upload saves its progress there).
     """
     result = IngestResult()
     matcher = _Matcher(contacts=contacts, own_addresses=frozenset(address.lower() for address in own_addresses))
@@ -284,4 +295,6 @@ def email_ingest(
     while chunk := list(islice(parsed, CHUNK)):
         with transaction.atomic():
             _record_chunk(chunk, matcher, actor=actor, source=source, result=result, forwarders=forwarders)
+            if on_chunk is not None:
+                on_chunk(result)
     return result

@@ -52,6 +52,7 @@ _FATAL_DEFECTS = {
 }
 _MSG_ID = re.compile(r"<([^<>\s]{1,400})>")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_RAW_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?<([^<>\s]{1,400})>", re.IGNORECASE | re.MULTILINE)
 # Raw 8-bit header bytes, as the parser hands them over (surrogate-escaped).
 _SURROGATE = re.compile("[\udc80-\udcff]")
 # Compiled once: every multipart message's unique boundary pattern passes through ``re``'s
@@ -375,6 +376,13 @@ def _forwarded(message: Message) -> list[bytes]:
             if isinstance(inner, Message):
                 found.append(inner.as_bytes())
     return found[:MAX_ATTACHMENTS]
+
+
+def raw_message_id(raw: bytes) -> str:
+    """The Message-ID of a message that could not be parsed, if its header section shows one; else ""."""
+    end = _HEADER_END.search(raw, 0, MAX_HEADER_BYTES)
+    found = _RAW_MESSAGE_ID.search(raw, 0, end.start() if end else MAX_HEADER_BYTES)
+    return found.group(1).decode("ascii", "replace") if found else ""
 
 
 def _defects(message: Message) -> Iterator[Any]:

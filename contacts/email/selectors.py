@@ -11,10 +11,18 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 
 from contacts.email.forwards import Forwarders
-from contacts.models import Activity, Contact, ContactMethod, MailboxConnection, TeamSettings
+from contacts.models import (
+    Activity,
+    Contact,
+    ContactMethod,
+    EmailUploadJob,
+    MailboxConnection,
+    Organization,
+    TeamSettings,
+)
 from contacts.normalize import normalize_email
 from contacts.registry import NO_PRIVACY_RULES, ContactPrivacy
-from contacts.selectors import json_datetime, json_rows, visible_contacts
+from contacts.selectors import json_datetime, json_rows, visible_contacts, visible_organizations
 from socialcrm import roles
 from socialcrm.models import Team, User
 
@@ -194,3 +202,52 @@ def managed_team_get(*, user: Any, pk: int) -> Team:
     if team is None:
         raise Http404("No such team.")
     return team
+
+
+# --- Uploads ---------------------------------------------------------------------------------
+
+
+def upload_contacts(
+    *, user: Any, contact: Contact | None = None, organization: Organization | None = None
+) -> QuerySet[Contact]:
+    """Who an upload by ``user`` may log mail on: ``contact``, ``organization``'s people, or
+    (neither) every contact ``user`` sees, as ``user`` sees them now."""
+    visible = visible_contacts(user)
+    if contact is not None:
+        return visible.filter(pk=contact.pk)
+    if organization is not None:
+        return visible.filter(organization=organization)
+    return visible
+
+
+def _upload_jobs(user: Any) -> QuerySet[EmailUploadJob]:
+    """``user``'s own uploads (the page is the uploader's receipt, as the result page was) whose
+    contact or organization they still see; never the file."""
+    return (
+        EmailUploadJob.objects.filter(created_by=user)
+        .filter(Q(contact__isnull=True) | Q(contact__in=visible_contacts(user)))
+        .filter(Q(organization__isnull=True) | Q(organization__in=visible_organizations(user)))
+        .select_related("contact", "organization")
+        .defer("data")
+    )
+
+
+def email_upload_job_get(*, user: Any, pk: int) -> EmailUploadJob:
+    """The upload job ``pk`` if ``user`` made it and still sees what it is about; Http404 otherwise."""
+    job = _upload_jobs(user).filter(pk=pk).first()
+    if job is None:
+        raise Http404("No such upload.")
+    return job
+
+
+def recent_email_upload_jobs(*, user: Any, limit: int = 10) -> list[EmailUploadJob]:
+    """``user``'s latest background uploads, for the upload page (one query)."""
+    return list(_upload_jobs(user).order_by("-created_at", "-id")[:limit])
+
+
+def email_upload_jobs_export(contact: Contact) -> list[dict[str, Any]]:
+    """Personal-data export: the uploads made on ``contact``'s page (what was done, not the mail)."""
+    rows = EmailUploadJob.objects.filter(contact=contact).order_by("id")
+    return [
+        dict(row) for row in rows.values("id", "file_name", "created_at", "status", "failure", "finished_at", "counts")
+    ]

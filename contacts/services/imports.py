@@ -52,6 +52,7 @@ from contacts.models import (
     Organization,
     Tag,
 )
+from contacts.services.jobs import job_claim
 from socialcrm import outbox
 from socialcrm.audit.registry import Action
 from socialcrm.audit.services import audit_record
@@ -441,10 +442,7 @@ def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None
     Each batch commits on its own and bumps ``processed_rows``, so the progress bar moves and
     the rows written so far stay (and can be undone) if a later batch fails.
     """
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, processed_rows=0, updated_at=timezone.now()
-    )
-    if not claimed:
+    if not job_claim(ImportJob, job_id, processed_rows=0):
         return None
     job = ImportJob.objects.select_related("team", "created_by").get(pk=job_id)
     writer = _Writer(job)

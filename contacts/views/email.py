@@ -7,7 +7,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,27 +18,31 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from contacts.email import dropbox
 from contacts.email.forms import EmailUploadForm, MailboxConnectionForm, TeamMailSettingsForm
 from contacts.email.ingest import EmailAuditAction, IngestResult, Source, email_ingest
-from contacts.email.parse import read_messages
 from contacts.email.selectors import (
     dropbox_contacts,
     dropbox_forwarders,
     email_thread,
+    email_upload_job_get,
     mailbox_of,
     managed_team_get,
+    recent_email_upload_jobs,
     recent_threads,
     teams_mail_settings,
     thread_person,
 )
 from contacts.email.services import (
     dropbox_token_rotate,
+    email_upload_log,
+    email_upload_queue,
     mailbox_connect,
     mailbox_disconnect,
     team_mail_settings_update,
 )
 from contacts.models import Contact, Organization
 from contacts.registry import contact_privacy
-from contacts.selectors import activity_get, contact_get, organization_get, visible_contacts
+from contacts.selectors import activity_get, contact_get, organization_get
 from contacts.views.detail import can_log, in_user_timezone
+from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 from socialcrm.audit.registry import Action
 from socialcrm.audit.services import audit_record
@@ -63,19 +66,16 @@ def email_panel(request: HttpRequest, contact: Contact) -> SafeString:
     return SafeString(render_to_string("contacts/partials/email_panel.html", context, request=request))
 
 
-def _scope(request: HttpRequest, pk: int | None, organization_pk: int | None) -> tuple[Any, QuerySet[Contact]]:
-    """What the upload is about (a contact, an organization or None) and the contacts it may match."""
-    visible = visible_contacts(request.user)
+def _target(request: HttpRequest, pk: int | None, organization_pk: int | None) -> Contact | Organization | None:
+    """What the upload is about: a contact, an organization, or (None) every contact the user sees."""
     if pk is not None:
-        contact = contact_get(user=request.user, pk=pk)
-        return contact, visible.filter(pk=contact.pk)
+        return contact_get(user=request.user, pk=pk)
     if organization_pk is not None:
-        organization = organization_get(user=request.user, pk=organization_pk)
-        return organization, visible.filter(organization=organization)
-    return None, visible
+        return organization_get(user=request.user, pk=organization_pk)
+    return None
 
 
-def _back_url(target: Any) -> str:
+def _back_url(target: Contact | Organization | None) -> str:
     if isinstance(target, Contact):
         return reverse("contacts:detail", kwargs={"pk": target.pk})
     if isinstance(target, Organization):
@@ -86,31 +86,51 @@ def _back_url(target: Any) -> str:
 @require_http_methods(["GET", "POST"])
 @can_log
 def email_upload(request: HttpRequest, pk: int | None = None, organization_pk: int | None = None) -> HttpResponse:
-    """Upload an .eml or .mbox: each message is logged on the matching people in scope."""
-    target, contacts = _scope(request, pk, organization_pk)
+    """Upload an .eml or .mbox: each message is logged on the matching people in scope.
+
+    A small file is logged within the request and the result shown here; a larger one
+    (over ``EMAIL_UPLOAD_SYNC_BYTES``) becomes a background job and the browser goes to its
+    progress page.
+    """
+    target = _target(request, pk, organization_pk)
     form = EmailUploadForm(request.POST or None, request.FILES or None)
     result: IngestResult | None = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        max_bytes = settings.EMAIL_MAX_MESSAGE_BYTES
-        result = email_ingest(
-            actor=request.user,
-            source=Source.UPLOAD,
-            raw_messages=read_messages(upload.file, max_bytes=max_bytes),
-            contacts=contacts,
-            own_addresses=[request.user.email],  # type: ignore[union-attr]
-            max_bytes=max_bytes,
-        )
-        # Who uploaded mail about whom (ids only); a global upload names no object.
-        audit_record(
-            actor=request.user,
-            action=EmailAuditAction.LOGGED,
-            object_type={Contact: "contact", Organization: "organization"}.get(type(target), ""),
-            object_id=target.pk if target is not None else "",
-        )
+        if upload.size > settings.EMAIL_UPLOAD_SYNC_BYTES:
+            job = email_upload_queue(actor=request.user, target=target, file_name=upload.name, data=upload.read())
+            return redirect("contacts:email_upload_job", pk=job.pk)
+        result = email_upload_log(actor=request.user, target=target, stream=upload.file)
         form = EmailUploadForm()
-    context = {"form": form, "target": target, "result": result, "back_url": _back_url(target)}
+    context = {
+        "form": form,
+        "target": target,
+        "result": result,
+        "back_url": _back_url(target),
+        "jobs": recent_email_upload_jobs(user=request.user),
+        "sync_limit": settings.EMAIL_UPLOAD_SYNC_BYTES,
+    }
     return render(request, "contacts/email_upload.html", context)
+
+
+@require_GET
+@can_log
+def email_upload_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A large upload being logged in the background: its progress, then its summary or why it failed."""
+    job = email_upload_job_get(user=request.user, pk=pk)
+    target = job.contact or job.organization
+    context = {"job": job, "target": target, "back_url": _back_url(target)}
+    return render(request, "contacts/email_upload_job.html", context)
+
+
+@require_GET
+@can_log
+def email_upload_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment htmx polls every second while the upload is logged."""
+    job = email_upload_job_get(user=request.user, pk=pk)
+    if not request.htmx:
+        return redirect("contacts:email_upload_job", pk=job.pk)
+    return render(request, "contacts/partials/email_upload_progress.html", {"job": job})
 
 
 @csrf_exempt

@@ -8,7 +8,14 @@ from contacts.models import Activity
 from contacts.services.imports import import_preview
 from tests.authz import FORBIDDEN, LOGIN, NOT_ALLOWED, NOT_FOUND, OK, REDIRECT, Access, public, roles, staff_only
 from tests.contacts.importing import fixture_bytes
-from tests.factories import ActivityFactory, ContactFactory, OrganizationFactory, ReminderFactory, SavedViewFactory
+from tests.factories import (
+    ActivityFactory,
+    ContactFactory,
+    EmailUploadJobFactory,
+    OrganizationFactory,
+    ReminderFactory,
+    SavedViewFactory,
+)
 
 
 def _contact(world: Any) -> Any:
@@ -137,6 +144,10 @@ def _organization_upload_kwargs(world: Any) -> dict[str, Any]:
     return {"organization_pk": OrganizationFactory(team=world.fixture("team")).pk}
 
 
+def _alices_upload_job(world: Any) -> dict[str, Any]:
+    return {"pk": EmailUploadJobFactory(created_by=world.fixture("alice"), contact=_contact(world)).pk}
+
+
 def _team_pk_kwargs(world: Any) -> dict[str, Any]:
     return {"pk": world.fixture("team").pk}
 
@@ -147,6 +158,12 @@ URLS.update(
         "contacts:email_upload": _editors(),
         "contacts:contact_email_upload": _editors(kwargs=_contact_kwargs),
         "contacts:organization_email_upload": _editors(kwargs=_organization_upload_kwargs),
+        # A large upload's page is its uploader's (as the result page was): her manager and admins get 404.
+        "contacts:email_upload_job": roles(LOGIN, OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, kwargs=_alices_upload_job),
+        # Without htmx the progress fragment sends the browser to the upload's page.
+        "contacts:email_upload_progress": roles(
+            LOGIN, REDIRECT, NOT_FOUND, FORBIDDEN, NOT_FOUND, kwargs=_alices_upload_job
+        ),
         # The dropbox webhook is public but POST-only (a signed relay request; see test_email_views.py).
         "contacts:inbound_email": roles(
             NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, kwargs=lambda world: {"token": "x"}

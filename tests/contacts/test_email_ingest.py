@@ -228,6 +228,7 @@ def test_the_mbox_after_the_eml_files_adds_nothing_and_skips_the_newsletter(alic
         "unmatched": 1,
         "entries_created": 0,
         "forwards_unwrapped": 0,
+        "broken_count": 0,
         "broken": [],
     }
     assert Activity.objects.filter(contact=amara).count() == 3

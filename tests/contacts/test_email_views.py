@@ -100,10 +100,11 @@ def test_broken_upload_is_reported_not_a_500(client_for: Any, alice: Any, amara:
     assert response.status_code == 200
     result = response.context["result"]
     assert result.logged == 1
-    assert [(entry.index, entry.reason) for entry in result.broken] == [
-        (2, "it is cut off (its MIME parts are missing)")
+    assert [(entry.index, entry.reason, entry.message_id) for entry in result.broken] == [
+        (2, "it is cut off (its MIME parts are missing)", REPLY_ID)
     ]
-    assert "Message 2: it is cut off" in response.content.decode()
+    # Its Message-ID, read from the raw header section, helps find it in the mail program.
+    assert f"Message 2 (Message-ID <code>{REPLY_ID}</code>): it is cut off" in response.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -353,7 +354,8 @@ def test_webhook_reports_a_broken_message(dropbox: str):
     response = post_signed(dropbox, b"no headers at all")
 
     assert response.status_code == 200
-    assert response.json()["broken"] == [{"index": 1, "reason": "no readable sender (From) address"}]
+    assert response.json()["broken"] == [{"index": 1, "reason": "no readable sender (From) address", "message_id": ""}]
+    assert response.json()["broken_count"] == 1
 
 
 def test_webhook_only_matches_the_dropbox_team(dropbox: str, other_team: Any):
