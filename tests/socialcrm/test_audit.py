@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from io import StringIO
 from typing import Any
 
@@ -90,6 +92,33 @@ def test_the_hash_covers_every_field(dpo: Any):
         changed = AuditEvent.objects.get(pk=event.pk)
         setattr(changed, field, value)
         assert changed.compute_hash() != original, field
+
+
+def test_the_bytes_hashed_never_change():
+    # Chains already stored must keep verifying: this is the canonical form, byte for byte.
+    viewed = AuditEvent(
+        actor_id=7,
+        action="contact.viewed",
+        object_type="contact",
+        object_id="42",
+        request_id=uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        occurred_at=datetime(2026, 1, 2, 4, 4, 5, 6, tzinfo=timezone(timedelta(hours=1))),
+        prev_hash=GENESIS_HASH,
+    )
+    failed = AuditEvent(
+        action="user.login_failed", occurred_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), prev_hash="ab" * 32
+    )
+
+    assert viewed.canonical() == (
+        b'{"action":"contact.viewed","actor_id":7,"object_id":"42","object_type":"contact",'
+        b'"occurred_at":"2026-01-02T03:04:05.000006Z","prev_hash":"' + GENESIS_HASH.encode() + b'",'
+        b'"request_id":"12345678-1234-5678-1234-567812345678"}'
+    )
+    assert failed.canonical() == (
+        b'{"action":"user.login_failed","actor_id":null,"object_id":"","object_type":"",'
+        b'"occurred_at":"2026-01-02T03:04:05.000000Z","prev_hash":"' + b"ab" * 32 + b'","request_id":""}'
+    )
+    assert viewed.compute_hash() == hashlib.sha256(viewed.canonical()).hexdigest()
 
 
 def test_events_appended_in_bulk_are_chained_like_the_others(dpo: Any, rf: Any):
