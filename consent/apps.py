@@ -35,6 +35,7 @@ class ConsentConfig(AppConfig):
             register_contact_badges,
             register_contact_panel,
             register_contact_privacy,
+            register_contacts_withholding,
             register_gate,
             register_merge_hook,
             register_personal_data_holder,
@@ -53,6 +54,8 @@ class ConsentConfig(AppConfig):
         # Imports skip rows whose email is on the suppression list.
         register_suppression_check(suppressed_among)
         register_contact_privacy(selectors.privacy_rules_for, selectors.privacy_rules_by_id)
+        # Search finds nobody by what they withhold.
+        register_contacts_withholding(selectors.contacts_withholding)
         register_contact_badges(selectors.consent_badges_for)
         register_contact_panel(ContactPanel("consent", views.consent_panel, order=50))
         register_contact_panel(ContactPanel("privacy_preferences", views.preferences_panel, order=60))

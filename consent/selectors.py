@@ -113,6 +113,15 @@ def privacy_rules_for(contacts: Iterable[Contact]) -> dict[int, ContactPrivacy]:
     return rules
 
 
+def contacts_withholding(attribute: str) -> QuerySet[Any]:
+    """The ids of the contacts who withhold ``attribute``, as a subquery (``contact_id``).
+
+    ``withheld_attributes`` is a JSON array of fixed keys, so the quoted key is in its text
+    on every database (SQLite has no JSON containment); few people have preferences.
+    """
+    return PrivacyPreference.objects.filter(withheld_attributes__icontains=f'"{attribute}"').values("contact_id")
+
+
 def withheld_fields(contact: Contact) -> frozenset[str]:
     """The attributes ``contact`` withholds from staff views and exports."""
     return contact_privacy_for([contact])[contact.pk].withheld

@@ -15,7 +15,8 @@
   or ``contact_privacy_for(contacts)`` / ``shown_contacts(contacts)`` (a list, one query;
   ``contact_privacy_by_id(ids)`` for exports, which read no Contact instances) and leaves
   out what ``withheld`` names; e.g. the enrichment panel shows no public profiles when
-  ``"social_profiles"`` is withheld.
+  ``"social_profiles"`` is withheld. Search asks ``contacts_withholding`` so that a
+  withheld attribute finds nobody.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from django.db.models import Model
+    from django.db.models import Model, QuerySet
     from django.http import HttpRequest
 
     from contacts.models import Contact
@@ -264,6 +265,20 @@ def contact_privacy_by_id(contact_ids: Sequence[int]) -> dict[int, ContactPrivac
     """``contact_privacy_for`` from ids (exports): ``{id: ContactPrivacy}`` for every one, one query."""
     found = _privacy_by_id[0](contact_ids) if _privacy_by_id and contact_ids else {}
     return {pk: found.get(pk, NO_PRIVACY_RULES) for pk in contact_ids}
+
+
+_withholding: list[Callable[[str], QuerySet[Any]]] = []
+
+
+def register_contacts_withholding(withholding: Callable[[str], QuerySet[Any]]) -> None:
+    """``withholding(attribute)`` answers the ids of the contacts who withhold ``attribute``
+    (a key of ``WITHHOLDABLE_ATTRIBUTES``) as a query of one column, for a subquery."""
+    _withholding[:] = [withholding]
+
+
+def contacts_withholding(attribute: str) -> QuerySet[Any] | None:
+    """The ids of the contacts who withhold ``attribute`` (a subquery); None when no rules apply."""
+    return _withholding[0](attribute) if _withholding else None
 
 
 def contact_privacy(contact: Contact) -> ContactPrivacy:

@@ -1,37 +1,67 @@
 """Free-text search over contacts: name, title, email (and other methods), organization.
 
-PostgreSQL uses full-text search ('simple' configuration: names are not English words) and
-pg_trgm for substrings and typos, each branch served by an index from migration 0002; the
-matches are ranked. Terms of one or two characters have no trigram: they match the start
-of the words of names and titles only (the full-text index's prefix search), listed by
-name rather than ranked, which the search box's help text says. SQLite (the embedded demo)
-falls back to a plain case-insensitive LIKE.
+PostgreSQL uses full-text search ('simple' configuration: names are not English words) over
+each contact's stored document (``search_document``, a column PostgreSQL generates from the
+name and title: migration 0008) and pg_trgm for substrings and typos, each branch served by
+an index; the matches are ranked. The matching contacts are read once, as a list of ids,
+which the page and its capped count then look up by primary key: the branches are not run
+twice, and the planner knows how many rows it will rank.
+
+Terms of one or two characters have no trigram: they match the start of the words of names
+and titles only (a prefix search of the document), listed by name rather than ranked, which
+the search box's help text says. Terms with an ``@`` are addresses: they look in the contact
+methods only; terms with a digit (phone numbers, street numbers) skip the typo-forgiving
+name comparisons. SQLite (the embedded demo) falls back to a plain case-insensitive LIKE.
+
+Search never finds a person by what they withhold from staff (their privacy preferences:
+``contacts.registry.contacts_withholding``): a withheld email, phone, website or handle, a
+withheld title or organization match nothing, as the list does not show them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramWordSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+    TrigramWordSimilarity,
+)
 from django.db import connection
-from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    Lookup,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 
 from contacts.models import Contact, ContactMethod, Organization
+from contacts.registry import contacts_withholding
 
-# Must stay the expression of contact_search_fts_idx (migration 0002) for the index to be used.
+# Must stay the configuration of the search_document column (migration 0008).
 SEARCH_CONFIG = "simple"
 # Shorter terms share trigrams with too many names for similarity to mean anything.
 FUZZY_MIN_LENGTH = 4
 # pg_trgm's indexes cannot look up a term with no whole trigram: shorter terms match the
 # start of a word of the name or title instead (a prefix search of the full-text index).
 SUBSTRING_MIN_LENGTH = 3
-
-
-def contact_search_vector() -> SearchVector:
-    return SearchVector("display_name", "title", config=SEARCH_CONFIG)
 
 
 def search_is_ranked(term: str | None = None) -> bool:
@@ -43,7 +73,10 @@ def search_is_ranked(term: str | None = None) -> bool:
 
 
 def contact_search(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
-    """``contacts`` narrowed to those matching ``term``; on PostgreSQL annotated with ``search_rank``."""
+    """``contacts`` narrowed to those matching ``term``; on PostgreSQL annotated with ``search_rank``.
+
+    On PostgreSQL this runs one query (the matching ids) when called.
+    """
     term = term.strip()
     if not term:
         return contacts
@@ -63,13 +96,34 @@ def contact_search_organizations(contacts: QuerySet[Contact], name: str) -> Quer
     return contacts.filter(organization__in=matching)
 
 
+def _shown(attribute: str, contact: str = "id") -> Q:
+    """Rows whose contact (the ``contact`` column) does not withhold ``attribute``."""
+    withholding = contacts_withholding(attribute)
+    return Q() if withholding is None else ~Q(**{f"{contact}__in": withholding})
+
+
+def _in_methods(term: str, *, postgresql: bool) -> QuerySet[Any]:
+    """Contact ids with a method containing ``term`` that its contact does not withhold."""
+    shown = Q()
+    for kind in ContactMethod.Kind.values:
+        withholding = contacts_withholding(kind)
+        if withholding is not None:
+            shown &= ~Q(kind=kind, contact_id__in=withholding)
+    contains = _contains("normalized", term) if postgresql else Q(value__icontains=term)
+    return ContactMethod.objects.filter(contains, shown).values("contact_id")
+
+
+def _in_organizations(term: str, *, postgresql: bool) -> QuerySet[Any]:
+    organizations = Organization.objects.filter(_contains("name", term) if postgresql else Q(name__icontains=term))
+    return Contact.objects.filter(Q(organization__in=organizations.values("id")), _shown("organization")).values("id")
+
+
 def _search_plain(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
-    in_methods = ContactMethod.objects.filter(value__icontains=term).values("contact_id")
     return contacts.filter(
         Q(display_name__icontains=term)
-        | Q(title__icontains=term)
-        | Q(organization__name__icontains=term)
-        | Q(id__in=in_methods)
+        | (Q(title__icontains=term) & _shown("title"))
+        | Q(id__in=_in_organizations(term, postgresql=False))
+        | Q(id__in=_in_methods(term, postgresql=False))
     )
 
 
@@ -88,8 +142,76 @@ class _ILike(Lookup):
         return f"{lhs}::text ILIKE {rhs}", (*lhs_params, *rhs_params)
 
 
+class _AnyOf(Lookup):
+    """``lhs = ANY(rhs)``: one array parameter (or ``ARRAY(subquery)``), however many ids."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
+
+
+class _Document(Expression):
+    """The contact's stored full-text document, the ``search_document`` column.
+
+    The model does not declare it (SQLite has no tsvector); it is written as the row's ``id``
+    column renamed, so that Django's aliasing of subqueries (``U0``) applies to it too.
+    """
+
+    output_field = SearchVectorField()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row: Any = F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.row]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.row,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        # Parameters as a list: Django's full-text lookups add them to the query's list.
+        table = compiler.quote_name_unless_alias(self.row.alias)
+        return f"{table}.{connection.ops.quote_name('search_document')}", []
+
+
 def _contains(field: str, term: str) -> Q:
     return Q(_ILike(F(field), Value(f"%{connection.ops.prep_for_like_query(term)}%")))
+
+
+def _matching(contacts: QuerySet[Contact], matches: QuerySet[Any]) -> QuerySet[Contact]:
+    """``contacts`` among ``matches`` (a query of contact ids), whose ids are read now, once.
+
+    ``id = ANY(ARRAY(matches))`` makes PostgreSQL run the branches once and look the
+    contacts up by primary key (an ``IN`` was a hash join over every contact). The ids
+    travel as one array literal, there and back (thousands of ids converted one by one cost
+    more than the query); the page and its count then look them up.
+    """
+    ids = ArrayField(BigIntegerField())
+    found = Func(Subquery(matches.order_by()), function="ARRAY", output_field=ids)
+    among = contacts.order_by().filter(_AnyOf(F("id"), found))
+    literal = among.aggregate(ids=Cast(ArrayAgg("id", default=Value("{}")), TextField()))["ids"]
+    return contacts.filter(_AnyOf(F("id"), Cast(Value(literal), ids)))
+
+
+def _names_or_shown_titles(query: SearchQuery) -> Q:
+    """The document matches ``query`` through the name, or the contact shows its title.
+
+    The document holds the title too; for the few people who withhold it, the match is
+    checked again against the name alone.
+    """
+    shown = _shown("title")
+    if not shown:
+        return Q()
+    return shown | Q(name_document=query)
+
+
+def _documents() -> QuerySet[Contact]:
+    """Contacts with their stored ``document`` and ``name_document`` (the name alone) to filter on."""
+    return Contact.objects.alias(document=_Document(), name_document=SearchVector("display_name", config=SEARCH_CONFIG))
 
 
 def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
@@ -98,40 +220,50 @@ def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Cont
     if not words:
         return contacts.none()
     query = SearchQuery(" & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw")
-    matches = Contact.objects.annotate(document=contact_search_vector()).filter(document=query).values("id")
     # Not ranked: one or two letters match thousands of people, and ranking them all would
-    # rebuild each one's document; by name, the page is read off the name index.
-    return contacts.filter(id__in=matches)
+    # cost more than listing them by name.
+    matches = _documents().filter(Q(document=query) & _names_or_shown_titles(query)).values("id")
+    return _matching(contacts, matches)
+
+
+def _own_columns(term: str, query: SearchQuery) -> QuerySet[Any]:
+    """Contacts whose name or shown title contains, resembles or has the words of ``term``.
+
+    Every test in ONE disjunction, so PostgreSQL ORs the bitmaps of their indexes (the
+    document's GIN, trigram GINs on names and titles) and reads the matching rows once. Kept
+    apart (a UNION branch each), the ILIKE and similarity tests were planned as sequential
+    scans computing trigrams for every contact (1.3 s at 100,000 people): pg_trgm prices its
+    operators like an equality. Cheap tests first: the recheck of each row stops at the
+    first that holds.
+    """
+    name, value = F("display_name"), Value(term)
+    own = _contains("display_name", term) | (_contains("title", term) & _shown("title"))
+    if len(term) >= FUZZY_MIN_LENGTH and not any(character.isdigit() for character in term):
+        # Misspelt names: similar as a whole (%) or to a part of the name (%>). Not for
+        # numbers, which trigrams cannot tell apart.
+        own |= Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
+    own |= Q(document=query) & _names_or_shown_titles(query)
+    return _documents().filter(own).values("id")
 
 
 def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
     if len(term) < SUBSTRING_MIN_LENGTH:
         return _search_word_prefix(contacts, term)
     query = SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch")
-    name, value = F("display_name"), Value(term)
-    # Every test on the contact's own columns in ONE disjunction, so PostgreSQL ORs the
-    # bitmaps of their indexes (full-text GIN, trigram GIN on names and titles) and reads the
-    # matching rows once. Kept apart (a UNION branch each), the ILIKE and similarity
-    # branches were planned as sequential scans computing trigrams for every contact (1.3 s
-    # at 100,000 people): pg_trgm prices its operators like an equality, while to_tsvector's
-    # cost in the same disjunction prices the scan right. Cheap tests first: the recheck of
-    # each row stops at the first that holds.
-    own = _contains("display_name", term) | _contains("title", term)
-    if len(term) >= FUZZY_MIN_LENGTH:
-        # Misspelt names: similar as a whole (%) or to a part of the name (%>).
-        own |= Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
-    own |= Q(document=query)
-    own_columns = Contact.objects.annotate(document=contact_search_vector()).filter(own).values("id")
-    # Methods and organizations are other tables: a branch each, each its own index scan.
-    methods = ContactMethod.objects.filter(_contains("normalized", term)).values("contact_id")
-    organizations = Contact.objects.filter(
-        organization__in=Organization.objects.filter(_contains("name", term)).values("id")
-    ).values("id")
-    branches = [own_columns, methods, organizations]
-    first, *others = (branch.order_by() for branch in branches)
-    matches = first.union(*others)
-    # Whole-word hits first, then the closest spellings of the name.
-    rank = Cast(SearchRank(contact_search_vector(), query), FloatField()) + Cast(
-        TrigramWordSimilarity(term, "display_name"), FloatField()
+    methods = _in_methods(term, postgresql=True)
+    if "@" in term:
+        # An address: only contact methods hold one.
+        matches: QuerySet[Any] = methods
+    else:
+        # Methods and organizations are other tables: a branch each, each its own index scan.
+        branches = [_own_columns(term, query), methods, _in_organizations(term, postgresql=True)]
+        first, *others = (branch.order_by() for branch in branches)
+        matches = first.union(*others)
+    # Whole-word hits first (names weigh more than titles in the document), then the closest
+    # spellings of the name; the similarity is computed only for the rows that need it.
+    rank = Case(
+        When(document=query, then=Value(1.0) + Cast(SearchRank(F("document"), query), FloatField())),
+        default=Cast(TrigramWordSimilarity(term, "display_name"), FloatField()),
+        output_field=FloatField(),
     )
-    return contacts.filter(id__in=matches).annotate(search_rank=rank)
+    return _matching(contacts, matches).alias(document=_Document()).annotate(search_rank=rank)

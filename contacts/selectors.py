@@ -462,10 +462,26 @@ def contact_list_sort(requested: str | None, *, searching: bool) -> str:
     return RELEVANCE if searching and search_is_ranked() else "name"
 
 
+# What a list row shows (the rest is deferred): fewer columns to read, convert and copy into
+# the 150 model instances of a page.
+LIST_CONTACT_FIELDS = (
+    "team_id",
+    "display_name",
+    "title",
+    "archived",
+    "last_contacted_at",
+    "created_at",
+    "organization__name",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+)
+
+
 def contact_list_page(
     *, contacts: QuerySet[Contact], sort: str, after: str | None = None, limit: int | None = None
 ) -> ListPage[Contact]:
-    """A page of ``contacts`` (from ``contact_list``) with what the list shows: at most two queries.
+    """A page of ``contacts`` (from ``contact_list``) with what the list shows: one query.
 
     The primary email is a correlated subquery rather than a prefetch: one query fewer,
     and it reads at most ``limit`` rows of the (contact, kind, normalized) index.
@@ -475,8 +491,10 @@ def contact_list_page(
         .order_by("-is_primary", "id")
         .values("value")[:1]
     )
-    rows = contacts.select_related("organization", "owner").annotate(
-        organization_name=F("organization__name"), primary_email=Subquery(primary_email)
+    rows = (
+        contacts.select_related("organization", "owner")
+        .only(*LIST_CONTACT_FIELDS)
+        .annotate(organization_name=F("organization__name"), primary_email=Subquery(primary_email))
     )
     return keyset_page(rows, sort=sort, order=CONTACT_SORTS[sort], after=after, limit=limit or LIST_PAGE_SIZE)
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -251,8 +252,10 @@ def test_list_page_query_count_does_not_grow_with_the_data(
     # team choices), owner choices, tag choices, saved views, the page rows (organization,
     # owner and primary email joined or subqueried, the capped count as a subquery), the
     # consent preferences and states of the page's contacts (chosen names, withheld columns,
-    # badges), the reminders' due count in the navigation.
-    with django_assert_max_num_queries(9):
+    # badges), the reminders' due count in the navigation; a search on PostgreSQL reads its
+    # matching ids first (contacts/search.py).
+    searching = params.get("q") and connection.vendor == "postgresql"
+    with django_assert_max_num_queries(10 if searching else 9):
         response = client.get(reverse("contacts:list"), {**params, "after": ""})
     assert response.status_code == 200
 
