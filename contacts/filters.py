@@ -6,8 +6,9 @@ foreign id in the URL is an invalid choice, never a peek into another team.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -41,6 +42,16 @@ def _with_status_default(data: Mapping[str, Any] | None) -> dict[str, Any]:
     return values
 
 
+def _choices_once(rows: QuerySet[Any]) -> Callable[[], list[tuple[int, str]]]:
+    """The choices of a picker over ``rows``, read at most once and only when needed."""
+
+    @cache
+    def choices() -> list[tuple[int, str]]:
+        return [(row.pk, str(row)) for row in rows]
+
+    return choices
+
+
 class ContactFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label="Search",
@@ -51,8 +62,10 @@ class ContactFilter(django_filters.FilterSet):
         "type 3 or more letters to search inside names, emails and organizations.",
     )
     team = django_filters.ChoiceFilter(field_name="team_id", label="Team", empty_label="All teams")
-    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), empty_label="Anyone")
-    tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=Tag.objects.none(), empty_label="Any tag")
+    # Plain choices read once, when the form validates a value or renders (the picker):
+    # model choice fields read through a server-side cursor, then again to validate.
+    owner = django_filters.ChoiceFilter(label="Owner", empty_label="Anyone")
+    tag = django_filters.ChoiceFilter(field_name="tags", label="Tag", empty_label="Any tag")
     # A name rather than a picker: teams have thousands of organizations.
     organization = django_filters.CharFilter(label="Organization", method="filter_organization")
     contacted_after = django_filters.DateFilter(
@@ -94,8 +107,8 @@ class ContactFilter(django_filters.FilterSet):
     ) -> None:
         super().__init__(_with_status_default(data), queryset)
         self.filters["team"].extra["choices"] = [(team.pk, team.name) for team in teams]
-        self.filters["owner"].queryset = owners
-        self.filters["tag"].queryset = tags
+        self.filters["owner"].extra["choices"] = _choices_once(owners)
+        self.filters["tag"].extra["choices"] = _choices_once(tags)
 
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         return contact_search(queryset, value)

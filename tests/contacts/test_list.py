@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from contacts import selectors
-from contacts.models import Contact, Reminder
+from contacts.models import Contact, Reminder, Tag
 from tests.factories import (
     ContactFactory,
     OrganizationFactory,
@@ -258,6 +258,24 @@ def test_list_page_query_count_does_not_grow_with_the_data(
     with django_assert_max_num_queries(10 if searching else 9):
         response = client.get(reverse("contacts:list"), {**params, "after": ""})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_tag_and_owner_filters_cost_no_query_of_their_own(
+    size: int, alice: Any, team: Any, django_assert_max_num_queries: Any
+) -> None:
+    _fill(team, size)
+    tag = Tag.objects.get(team=team)
+    owner = team.members.exclude(pk=alice.pk).first()
+    client = Client()
+    client.force_login(alice)
+    client.get(reverse("contacts:list"))
+    # As the unfiltered page: the owner and tag choices are read once, for the picker and
+    # to check the chosen value alike.
+    with django_assert_max_num_queries(9):
+        response = client.get(reverse("contacts:list"), {"tag": tag.pk, "owner": owner.pk})
+    assert response.status_code == 200
+    assert response.content.decode().count('href="/contacts/') >= size // 2
 
 
 def test_list_page_query_count_with_a_next_page(
