@@ -2,10 +2,11 @@
 
 PostgreSQL uses full-text search ('simple' configuration: names are not English words) over
 each contact's stored document (``search_document``, a column PostgreSQL generates from the
-name and title: migration 0008) and pg_trgm for substrings and typos, each branch served by
-an index; the matches are ranked. The matching contacts are read once, as a list of ids,
-which the page and its capped count then look up by primary key: the branches are not run
-twice, and the planner knows how many rows it will rank.
+name and title: migration 0010) and pg_trgm for substrings, each branch served by an index;
+the matches are ranked. Typos are forgiven (names spelt alike, by trigram similarity) only
+when nothing the user may see contains the term. The matching contacts are read once, as a
+list of ids, which the page and its capped count then look up by primary key: the branches
+are not run twice, and the planner knows how many rows it will rank.
 
 Terms of one or two characters have no trigram: they match the start of the words of names
 and titles only (a prefix search of the document), listed by name rather than ranked, which
@@ -24,7 +25,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.lookups import TrigramSimilar, TrigramWordSimilar
 from django.contrib.postgres.search import (
@@ -34,6 +34,7 @@ from django.contrib.postgres.search import (
     SearchVectorField,
     TrigramWordSimilarity,
 )
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -46,7 +47,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextField,
     Value,
     When,
 )
@@ -55,7 +55,7 @@ from django.db.models.functions import Cast
 from contacts.models import Contact, ContactMethod, Organization
 from contacts.registry import contacts_withholding
 
-# Must stay the configuration of the search_document column (migration 0008).
+# Must stay the configuration of the search_document column (migration 0010).
 SEARCH_CONFIG = "simple"
 # Shorter terms share trigrams with too many names for similarity to mean anything.
 FUZZY_MIN_LENGTH = 4
@@ -182,18 +182,31 @@ def _contains(field: str, term: str) -> Q:
     return Q(_ILike(F(field), Value(f"%{connection.ops.prep_for_like_query(term)}%")))
 
 
-def _matching(contacts: QuerySet[Contact], matches: QuerySet[Any]) -> QuerySet[Contact]:
-    """``contacts`` among ``matches`` (a query of contact ids), whose ids are read now, once.
+def _matching(contacts: QuerySet[Contact], *matches: QuerySet[Any]) -> QuerySet[Contact]:
+    """``contacts`` among the first of ``matches`` (queries of contact ids) that finds any of
+    them; their ids are read now, once, and a later query runs only if the ones before found
+    nobody ``contacts`` holds (so another team's people never decide).
 
-    ``id = ANY(ARRAY(matches))`` makes PostgreSQL run the branches once and look the
-    contacts up by primary key (an ``IN`` was a hash join over every contact). The ids
-    travel as one array literal, there and back (thousands of ids converted one by one cost
-    more than the query); the page and its count then look them up.
+    ``id = ANY(ARRAY(match))`` makes PostgreSQL run the branches once and look the contacts
+    up by primary key (an ``IN`` was a hash join over every contact). The ids travel as one
+    array literal, there and back (thousands of ids converted one by one cost more than the
+    query); the page and its count then look them up.
     """
     ids = ArrayField(BigIntegerField())
-    found = Func(Subquery(matches.order_by()), function="ARRAY", output_field=ids)
-    among = contacts.order_by().filter(_AnyOf(F("id"), found))
-    literal = among.aggregate(ids=Cast(ArrayAgg("id", default=Value("{}")), TextField()))["ids"]
+    arrays: list[str] = []
+    params: list[Any] = []
+    for match in matches:
+        found = Func(Subquery(match.order_by()), function="ARRAY", output_field=ids)
+        try:
+            sql, match_params = contacts.order_by().filter(_AnyOf(F("id"), found)).values("id").query.sql_with_params()
+        except EmptyResultSet:
+            return contacts.none()
+        arrays.append(f"NULLIF(ARRAY({sql}), '{{}}')")
+        params.extend(match_params)
+    # COALESCE evaluates (and PostgreSQL runs) an array only when those before it are empty.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE({', '.join(arrays)}, '{{}}')::text", params)
+        (literal,) = cursor.fetchone()
     return contacts.filter(_AnyOf(F("id"), Cast(Value(literal), ids)))
 
 
@@ -227,23 +240,23 @@ def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Cont
 
 
 def _own_columns(term: str, query: SearchQuery) -> QuerySet[Any]:
-    """Contacts whose name or shown title contains, resembles or has the words of ``term``.
+    """Contacts whose name or shown title contains ``term`` or has its words.
 
     Every test in ONE disjunction, so PostgreSQL ORs the bitmaps of their indexes (the
     document's GIN, trigram GINs on names and titles) and reads the matching rows once. Kept
-    apart (a UNION branch each), the ILIKE and similarity tests were planned as sequential
-    scans computing trigrams for every contact (1.3 s at 100,000 people): pg_trgm prices its
-    operators like an equality. Cheap tests first: the recheck of each row stops at the
-    first that holds.
+    apart (a UNION branch each), the ILIKE tests were planned as sequential scans computing
+    trigrams for every contact (pg_trgm prices its operators like an equality). Cheap tests
+    first: the recheck of each row stops at the first that holds.
     """
-    name, value = F("display_name"), Value(term)
     own = _contains("display_name", term) | (_contains("title", term) & _shown("title"))
-    if len(term) >= FUZZY_MIN_LENGTH and not any(character.isdigit() for character in term):
-        # Misspelt names: similar as a whole (%) or to a part of the name (%>). Not for
-        # numbers, which trigrams cannot tell apart.
-        own |= Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
     own |= Q(document=query) & _names_or_shown_titles(query)
     return _documents().filter(own).values("id")
+
+
+def _similar_names(term: str) -> QuerySet[Any]:
+    """Contacts whose name is spelt like ``term``: as a whole (%) or a part of it (%>)."""
+    name, value = F("display_name"), Value(term)
+    return Contact.objects.filter(Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))).values("id")
 
 
 def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
@@ -253,12 +266,19 @@ def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Conta
     methods = _in_methods(term, postgresql=True)
     if "@" in term:
         # An address: only contact methods hold one.
-        matches: QuerySet[Any] = methods
+        found = _matching(contacts, methods)
     else:
         # Methods and organizations are other tables: a branch each, each its own index scan.
         branches = [_own_columns(term, query), methods, _in_organizations(term, postgresql=True)]
         first, *others = (branch.order_by() for branch in branches)
-        matches = first.union(*others)
+        matches = [first.union(*others)]
+        if len(term) >= FUZZY_MIN_LENGTH and not any(character.isdigit() for character in term):
+            # Misspelt names, only when nothing contains the term: a common surname's
+            # thousands of people are not joined by every name that shares its trigrams
+            # (and the similarity of each is not computed). Not for numbers, which trigrams
+            # cannot tell apart.
+            matches.append(_similar_names(term))
+        found = _matching(contacts, *matches)
     # Whole-word hits first (names weigh more than titles in the document), then the closest
     # spellings of the name; the similarity is computed only for the rows that need it.
     rank = Case(
@@ -266,4 +286,4 @@ def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Conta
         default=Cast(TrigramWordSimilarity(term, "display_name"), FloatField()),
         output_field=FloatField(),
     )
-    return _matching(contacts, matches).alias(document=_Document()).annotate(search_rank=rank)
+    return found.alias(document=_Document()).annotate(search_rank=rank)

@@ -102,6 +102,20 @@ def test_postgresql_forgives_typos_with_trigrams(alice: Any, people: None) -> No
 
 
 @postgresql_only
+def test_postgresql_spellings_are_searched_only_when_nothing_contains_the_term(
+    alice: Any, team: Any, other_team: Any
+) -> None:
+    ContactFactory(team=team, display_name="Ada Lovelace")
+    ContactFactory(team=team, display_name="Adam Lovelace")
+    # "ada lovelace" is in one name: the other Lovelace is not listed for sharing trigrams.
+    assert _search(alice, "ada lovelace") == ["Ada Lovelace"]
+    assert _search(alice, "ada lovelase")[0] == "Ada Lovelace"
+    # Another team's exact match does not keep this team's spellings out.
+    ContactFactory(team=other_team, display_name="Ada Lovelase")
+    assert "Ada Lovelace" in _search(alice, "lovelase")
+
+
+@postgresql_only
 def test_postgresql_full_text_matches_words_in_any_order(alice: Any, people: None) -> None:
     assert _search(alice, "engineering director") == ["Margaret Hamilton"]
 
