@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, F, Func, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import JSONObject
 from django.http import Http404
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from contacts.models import (
 from contacts.registry import contact_privacy_for
 from contacts.selectors import (
     JSONArrayAgg,
+    JSONFields,
     json_rows,
     managed_team_ids,
     models_from_json,
@@ -126,7 +126,7 @@ def panel_prefetch(user: Any) -> dict[str, Subquery]:
     assignee choices, as annotations of the contact page's contact query."""
     if not works_with_reminders(user):
         return {}
-    assignee = JSONObject(**{name: f"assignee__{name}" for name in ASSIGNEE_FIELDS})
+    assignee = JSONFields(**{name: f"assignee__{name}" for name in ASSIGNEE_FIELDS})
     fields = {field.attname: field.attname for field in Reminder._meta.concrete_fields}
     prefetch = {
         REMINDERS_ANNOTATION: json_rows(_panel_reminders(user, OuterRef("pk"), None), **fields, assignee=assignee)
@@ -143,7 +143,7 @@ def _assignees_prefetch() -> dict[str, Subquery]:
         people.order_by()
         .annotate(everyone=Value(1))
         .values("everyone")
-        .annotate(rows=JSONArrayAgg(JSONObject(**{name: name for name in ASSIGNEE_FIELDS})))
+        .annotate(rows=JSONArrayAgg(JSONFields(**{name: name for name in ASSIGNEE_FIELDS})))
         .values("rows")
     )
     return {ASSIGNEES_ANNOTATION: Subquery(aggregated, output_field=JSONField())}
