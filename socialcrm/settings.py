@@ -98,6 +98,8 @@ TEMPLATES = [
         },
     }
 ]
+# Form widgets render with Jinja2 where Django ships the template for it (socialcrm/renderers.py).
+FORM_RENDERER = "socialcrm.renderers.FormRenderer"
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {
