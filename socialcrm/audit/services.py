@@ -59,7 +59,7 @@ def event_spec(*, actor: Any, action: str, object_type: str = "", object_id: str
     return EventSpec(actor_id, action, object_type, _object_id(object_id) if object_type else "")
 
 
-def _chain_head() -> str:
+def _chain_head(*, relaxed: bool = False) -> str:
     """The last event's hash, read so that no other append can slip in before ours.
 
     Two transactions appending at once would both read the same last hash and fork the
@@ -69,10 +69,13 @@ def _chain_head() -> str:
     reads the head in one statement, with a snapshot taken after the lock is granted.
     SQLite serializes writing transactions by itself (the settings open them IMMEDIATE).
     The unique prev_hash constraint catches a fork anywhere.
+
+    ``relaxed``: the function also turns ``synchronous_commit`` off for this transaction
+    (migration 0004), in the same statement.
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT audit_chain_head(%s)", [CHAIN_LOCK_KEY])
+            cursor.execute("SELECT audit_chain_head(%s, %s)", [CHAIN_LOCK_KEY, relaxed])
             head = cursor.fetchone()[0]
     else:
         head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
@@ -83,12 +86,14 @@ def _chain_head() -> str:
 _COLUMNS = ("actor_id", "action", "object_type", "object_id", "request_id", "occurred_at", "prev_hash", "hash")
 
 
-def _chained(specs: Sequence[EventSpec], request: HttpRequest | None) -> list[tuple[Any, ...]]:
+def _chained(
+    specs: Sequence[EventSpec], request: HttpRequest | None, *, relaxed: bool = False
+) -> list[tuple[Any, ...]]:
     """``specs`` as rows of ``_COLUMNS``, chained onto the head (which locks the chain on
-    PostgreSQL until the caller's transaction ends)."""
+    PostgreSQL until the caller's transaction ends; ``relaxed``: see ``_chain_head``)."""
     request = request or current_request()
     request_id = getattr(request, "request_id", None)
-    prev_hash = _chain_head()
+    prev_hash = _chain_head(relaxed=relaxed)
     # Taken under the lock, so the chain's order (by id) is also the order in time.
     now = timezone.now()
     series: dict[tuple[int | None, str, str], Callable[[str, str], bytes]] = {}
@@ -102,19 +107,28 @@ def _chained(specs: Sequence[EventSpec], request: HttpRequest | None) -> list[tu
     return rows
 
 
-# No savepoint inside a caller's transaction: it would cost two more statements per event,
-# and a failed append must fail the caller's change anyway.
-@transaction.atomic(savepoint=False)
-def audit_record_many(specs: Sequence[EventSpec], *, request: HttpRequest | None = None) -> list[AuditEvent]:
+def audit_record_many(
+    specs: Sequence[EventSpec], *, request: HttpRequest | None = None, durable: bool = True
+) -> list[AuditEvent]:
     """Append ``specs`` to the chain in order, with one INSERT statement.
 
     Runs in the caller's transaction when there is one: the events commit or roll back with
     the change they describe, and on PostgreSQL other appends wait until that commit.
+
+    ``durable=False`` (page views): when the events are alone in their transaction, its
+    COMMIT does not wait for the disk (``synchronous_commit`` off). A crash of the database
+    server can then lose the last fraction of a second of such events, always a tail of the
+    chain, never a gap. Inside a caller's transaction it changes nothing: the caller's
+    writes keep their durability.
     """
     if not specs:
         return []
-    rows = _chained(specs, request)
-    return AuditEvent.objects.bulk_create([AuditEvent(**dict(zip(_COLUMNS, row, strict=True))) for row in rows])
+    relaxed = not durable and not transaction.get_connection().in_atomic_block
+    # No savepoint inside a caller's transaction: it would cost two more statements per event,
+    # and a failed append must fail the caller's change anyway.
+    with transaction.atomic(savepoint=False):
+        rows = _chained(specs, request, relaxed=relaxed)
+        return AuditEvent.objects.bulk_create([AuditEvent(**dict(zip(_COLUMNS, row, strict=True))) for row in rows])
 
 
 @transaction.atomic(savepoint=False)
@@ -142,6 +156,7 @@ def audit_record(
     object_type: str = "",
     object_id: str | int | uuid.UUID = "",
     request: HttpRequest | None = None,
+    durable: bool = True,
 ) -> AuditEvent:
     """Append one event to the audit trail and return it.
 
@@ -151,7 +166,9 @@ def audit_record(
     personal data value (ValueError otherwise). The request id comes from ``request``, or
     from the request being handled when none is given.
 
+    ``durable=False`` is for reads (page views): see ``audit_record_many``.
+
     Costs two statements: the chain's head (with the advisory lock on PostgreSQL) and one INSERT.
     """
     spec = event_spec(actor=actor, action=action, object_type=object_type, object_id=object_id)
-    return audit_record_many([spec], request=request)[0]
+    return audit_record_many([spec], request=request, durable=durable)[0]

@@ -23,7 +23,7 @@ from socialcrm.audit import registry
 from socialcrm.audit.models import GENESIS_HASH, AppendOnlyError, AuditEvent
 from socialcrm.audit.registry import Action
 from socialcrm.audit.selectors import chain_verify
-from socialcrm.audit.services import audit_append_many, audit_record, event_spec
+from socialcrm.audit.services import _chain_head, audit_append_many, audit_record, event_spec
 from socialcrm.roles import Role
 from tests.factories import TEST_PASSWORD, TeamFactory, UserFactory
 
@@ -275,6 +275,46 @@ def test_concurrent_writers_do_not_fork_the_chain(transactional_db: None):
     assert errors == []
     assert AuditEvent.objects.filter(action=Action.CONTACT_VIEWED).count() == per_thread * threads
     assert chain_verify().ok
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@on_postgresql
+def test_a_page_view_event_alone_in_its_transaction_commits_without_waiting_for_the_disk(transactional_db: None):
+    actor = UserFactory()
+
+    with CaptureQueriesContext(connection) as captured:
+        audit_record(actor=actor, action=Action.CONTACT_VIEWED, object_type="contact", object_id=1, durable=False)
+        audit_record(actor=actor, action=Action.CONTACT_VIEWED, object_type="contact", object_id=2)
+
+    heads = [query["sql"] for query in captured if "audit_chain_head" in query["sql"]]
+    # The relaxed head comes in the same statement: no statement more than a durable event.
+    assert len(captured) == 2 * 4  # BEGIN, head, INSERT, COMMIT each
+    assert heads[0].endswith("true)") and heads[1].endswith("false)")
+    # SET LOCAL semantics: the next transaction waits for the disk again.
+    assert _synchronous_commit() == "on"
+    assert chain_verify().ok
+
+
+@on_postgresql
+def test_the_relaxed_head_turns_synchronous_commit_off_for_its_transaction_only(transactional_db: None):
+    with transaction.atomic():
+        _chain_head(relaxed=True)
+        assert _synchronous_commit() == "off"
+    assert _synchronous_commit() == "on"
+
+
+@on_postgresql
+def test_a_page_view_event_inside_a_callers_transaction_leaves_its_durability_alone(transactional_db: None):
+    actor = UserFactory()
+
+    with transaction.atomic():
+        audit_record(actor=actor, action=Action.CONTACT_VIEWED, object_type="contact", object_id=1, durable=False)
+        assert _synchronous_commit() == "on"
 
 
 def test_a_deleted_users_id_stays_on_their_events(db: None):
