@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -108,8 +108,7 @@ class TimelineEntry:
     @classmethod
     def of(cls, activity: Activity) -> TimelineEntry:
         local = timezone.localtime(activity.occurred_at)
-        day = f"{WEEKDAYS[local.weekday()]} {local.day} {MONTHS[local.month]} {local.year}"
-        full = f"{day}, {local:%H:%M} {local.tzname()}"
+        full = f"{_long_date(local)}, {local:%H:%M} {local.tzname()}"
         return cls(activity, local.isoformat(), full, naturaltime(activity.occurred_at))
 
 
@@ -122,12 +121,19 @@ class DayGroup:
     entries: list[TimelineEntry] = field(default_factory=list)
 
 
+def _long_date(day: date, *, year: bool = True) -> str:
+    """The date as Django's ``l j F Y`` ("Monday 2 March 2026") or ``l j F`` writes it, with
+    the same translated names, without parsing a format string for every call."""
+    text = f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]}"
+    return f"{text} {day.year}" if year else text
+
+
 def _day_label(day: date, today: date) -> str:
     if day == today:
         return "Today"
     if day == today - timedelta(days=1):
         return "Yesterday"
-    return dateformat.format(day, "l j F" if day.year == today.year else "l j F Y")
+    return _long_date(day, year=day.year != today.year)
 
 
 def group_by_day(activities: list[Activity], continuing_from: TimelineCursor | None = None) -> list[DayGroup]:
