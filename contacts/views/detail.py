@@ -384,7 +384,8 @@ ORGANIZATION_PEOPLE_SHOWN = 200
 @roles.staff_required
 @in_user_timezone
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = organization_get(user=request.user, pk=pk)
+    organization = organization_get(user=request.user, pk=pk, annotations=bell_prefetch(request))
+    bell_prefetched(request, organization)
     # One more than is shown tells whether to point to the full list.
     people = organization_people(user=request.user, organization=organization, limit=ORGANIZATION_PEOPLE_SHOWN + 1)
     context = {
