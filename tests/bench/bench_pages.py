@@ -90,18 +90,20 @@ def _cursor_of_page(user: User, contact: Contact, page: int) -> str:
     return before.encode()
 
 
-def _measure(client: Client, url: str, runs: int, headers: dict[str, str]) -> tuple[list[float], int]:
-    timings, queries = [], 0
+def _measure(client: Client, url: str, runs: int, headers: dict[str, str]) -> tuple[list[float], list[float], int]:
+    """Server time and Python CPU time (ms) of each timed request, and the most queries one ran."""
+    timings, cpu, queries = [], [], 0
     for run in range(runs + 3):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, headers=headers)
-            elapsed = (time.perf_counter() - started) * 1000
+            elapsed, elapsed_cpu = (time.perf_counter() - started) * 1000, (time.process_time() - started_cpu) * 1000
         assert response.status_code == 200, f"{url}: {response.status_code}"
         if run >= 3:  # the first requests warm caches and connections
             timings.append(elapsed)
+            cpu.append(elapsed_cpu)
             queries = max(queries, len(captured))
-    return timings, queries
+    return timings, cpu, queries
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -112,6 +114,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=50, help="Timed requests per page (after 3 warm-up requests).")
+    parser.add_argument(
+        "--only", action="append", default=[], help="Only the pages whose name contains this (repeatable)."
+    )
     args = parser.parse_args()
 
     # Not setup_test_environment(): it instruments template rendering for the test client
@@ -152,16 +157,23 @@ def main() -> None:
     print(f"Machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"Database: {connection.vendor} {connection.pg_version if connection.vendor == 'postgresql' else ''}")
     print(f"Scale: {contact_count} contacts, {activity_count} timeline entries; {args.runs} timed requests per page\n")
-    print("| Page | p50 ms | p95 ms | SQL queries |")
-    print("|---|---:|---:|---:|")
+    print(f"Load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}\n")
+    # The CPU column is this process's (Django's) time alone, without waiting for the
+    # database or for a core: on a shared machine it moves far less than the server time.
+    print("| Page | p50 ms | p95 ms | Python CPU p50 ms | SQL queries |")
+    print("|---|---:|---:|---:|---:|")
     for name, url_of, headers in pages:
+        if args.only and not any(part.lower() in name.lower() for part in args.only):
+            continue
         try:
             url = url_of()
         except NoReverseMatch:
-            print(f"| {name} | (no such URL) | | |")
+            print(f"| {name} | (no such URL) | | | |")
             continue
-        timings, queries = _measure(client, url, args.runs, headers)
-        print(f"| {name} | {statistics.median(timings):.1f} | {_percentile(timings, 0.95):.1f} | {queries} |")
+        timings, cpu, queries = _measure(client, url, args.runs, headers)
+        p50, p95 = statistics.median(timings), _percentile(timings, 0.95)
+        print(f"| {name} | {p50:.1f} | {p95:.1f} | {statistics.median(cpu):.1f} | {queries} |")
+    print(f"\nLoad average after: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
 
 if __name__ == "__main__":
