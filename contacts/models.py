@@ -513,8 +513,28 @@ class ImportJob(BackgroundJob):
         return self._percent(self.processed_rows, self.total_rows)
 
 
+class ImportPlanBatch(models.Model):
+    """The plan of up to ``BATCH_SIZE`` rows of a previewed job, as the preview made it.
+
+    ``rows`` holds one small dict per row (``contacts.importing.plan.stored_row``). The commit
+    writes these instead of planning the file again while the team's contacts are as they
+    were when it was planned (``ImportJob.planned_against``); they are deleted once written.
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="plan_batches")
+    number = models.PositiveIntegerField()
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ("job", "number")
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="importplanbatch_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: batch {self.number}"
+
+
 class ImportedRecord(models.Model):
-    """What one import did to one contact or organization: what undo reverts (creations only)."""
+    """What one import did to one contact or organization: what undo deletes or reverts."""
 
     class Action(models.TextChoices):
         CREATED = "created", "Created"
@@ -526,6 +546,9 @@ class ImportedRecord(models.Model):
     organization = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=16, choices=Action.choices)
     line = models.PositiveIntegerField(default=0)
+    # An update's way back: {"fields": {attname: value before}, "methods": [ids of the contact
+    # methods it added], "tags": [ids of the tags it added]}. Empty for creations.
+    reverts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["job", "action"], name="importedrecord_job_idx")]

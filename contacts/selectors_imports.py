@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from contacts.models import ContactRedirect, ImportedRecord, ImportJob
+from contacts.models import Contact, ContactRedirect, ImportedRecord, ImportJob
 from contacts.selectors import visible_team_ids
 
 
@@ -50,4 +50,36 @@ def import_traces_export(contact: Any) -> dict[str, Any]:
             .values("job_id", "job__file_name", "job__created_at", "action", "line")
         ),
         "merged_contact_ids": sorted(ContactRedirect.objects.filter(contact=contact).values_list("old_id", flat=True)),
+    }
+
+
+def _reverted_changes(reverts: dict[str, Any]) -> str:
+    """What undo puts back on one updated contact, in words ("title, notes; 1 contact method, 2 tags")."""
+    fields = [str(Contact._meta.get_field(attname).verbose_name) for attname in reverts.get("fields", {})]
+    added = [
+        f"{count} {noun}{'' if count == 1 else 's'}"
+        for noun, count in (("contact method", len(reverts.get("methods", []))), ("tag", len(reverts.get("tags", []))))
+        if count
+    ]
+    return "; ".join(part for part in (", ".join(fields), ", ".join(added)) if part)
+
+
+def import_undo_outline(job: ImportJob, *, examples: int = 5) -> dict[str, Any]:
+    """What undoing ``job`` would do at most (contacts changed since are left): two queries.
+
+    ``created``: contacts to delete; ``updated``: existing contacts to put back, with
+    ``examples`` of them (name and what goes back); ``organizations``: organizations to
+    delete once empty.
+    """
+    Action = ImportedRecord.Action
+    revertible = Q(action=Action.UPDATED, contact__isnull=False) & ~Q(reverts={})
+    counts = job.records.aggregate(
+        created=Count("id", filter=Q(action=Action.CREATED, contact__isnull=False)),
+        updated=Count("id", filter=revertible),
+        organizations=Count("id", filter=Q(action=Action.ORGANIZATION_CREATED, organization__isnull=False)),
+    )
+    shown = job.records.filter(revertible).order_by("line").values_list("contact__display_name", "reverts")
+    return {
+        **counts,
+        "examples": [{"name": name, "changes": _reverted_changes(reverts)} for name, reverts in shown[:examples]],
     }

@@ -17,7 +17,9 @@ from django.db import connection, models
 from django.utils import timezone
 
 
-def _column_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+def _column_values(
+    model: type[models.Model], rows: Sequence[Mapping[str, Any]]
+) -> tuple[list[models.Field[Any, Any]], list[list[Any]]]:
     given = set().union(*rows)
     fields = [field for field in model._meta.concrete_fields if not field.primary_key or field.attname in given]
     now = timezone.now()
@@ -37,7 +39,7 @@ def _column_values(model: type[models.Model], rows: Sequence[Mapping[str, Any]])
         for index in json_fields:
             values[index] = fields[index].get_db_prep_save(values[index], connection)
         prepared.append(values)
-    return [str(field.column) for field in fields], prepared
+    return fields, prepared
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:
@@ -55,24 +57,20 @@ def insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, igno
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create([model(**row) for row in rows], ignore_conflicts=ignore_conflicts)
         return
-    columns, values = _column_values(model, rows)
+    fields, values = _column_values(model, rows)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    names = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
     with connection.cursor() as cursor:
         if ignore_conflicts:
-            # COPY cannot skip conflicting rows: go through a temporary table.
-            staging = f"CREATE TEMP TABLE import_staging ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"  # noqa: S608
-            cursor.execute(staging)
-            target = "import_staging"
-        else:
-            target = table
-        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            # COPY cannot skip conflicting rows: one INSERT of one array per column instead.
+            # Only the model's quoted column names and types go into the text.
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"  # noqa: S608
+            cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
+            return
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
-        if ignore_conflicts:
-            # Names are the model's own columns, quoted; no value is interpolated.
-            cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM import_staging ON CONFLICT DO NOTHING")  # noqa: S608
-            cursor.execute("DROP TABLE import_staging")
 
 
 def insert_returning_ids(model: type[models.Model], rows: list[dict[str, Any]]) -> list[int]:

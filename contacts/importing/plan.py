@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -21,6 +21,7 @@ from contacts.normalize import normalize_domain, normalize_method
 from contacts.registry import suppressed_emails
 
 Kind = ContactMethod.Kind
+T = TypeVar("T")
 
 CREATE = "create"
 UPDATE = "update"
@@ -69,6 +70,14 @@ class PlannedRow:
     existing_id: int | None = None
     changes: dict[str, str] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
+    # An update's way back: the matched contact's values (by attname) of the fields in
+    # ``changes`` as planned, and its ``updated_at`` then (ISO), so the commit can tell
+    # whether the contact changed since.
+    previous: dict[str, Any] = field(default_factory=dict)
+    seen_at: str = ""
+    # An update's methods it does not add, the team having them already (``methods`` keeps
+    # only the new ones): what matched it, and what the suppression list is asked about too.
+    known_methods: list[NewMethod] = field(default_factory=list)
 
     @property
     def line(self) -> int:
@@ -88,6 +97,74 @@ class PlannedRow:
     @property
     def emails(self) -> list[str]:
         return [method.normalized for method in self.methods if method.kind == Kind.EMAIL]
+
+    @property
+    def known_emails(self) -> list[str]:
+        return [method.normalized for method in self.known_methods if method.kind == Kind.EMAIL]
+
+
+# What the commit needs of a row it writes, beyond its plan (``stored_row``).
+_ROW_TEXT = ("first_name", "last_name", "display_name", "organization", "title", "location", "notes")
+_METHOD_ROWS = {Kind.EMAIL: "emails", Kind.PHONE: "phones", Kind.WEBSITE: "websites", Kind.HANDLE: "handles"}
+WRITTEN = (CREATE, UPDATE, ORGANIZATION)
+
+
+def stored_row(planned: PlannedRow) -> dict[str, Any]:
+    """``planned`` as JSON, for the commit to write without planning the file again.
+
+    Skipped and invalid rows keep only what the error report says of them.
+    """
+    stored: dict[str, Any] = {"line": planned.line, "action": planned.action, "reason": planned.reason}
+    if planned.action not in WRITTEN:
+        return stored
+    row = planned.row
+    stored.update(
+        name=planned.name,
+        row={attribute: getattr(row, attribute) for attribute in _ROW_TEXT if getattr(row, attribute)},
+        methods=list(map(_stored_method, planned.methods)),
+        tags=planned.tags,
+    )
+    if row.is_company:
+        stored["company"] = True
+    if planned.action == UPDATE:
+        stored.update(
+            contact=planned.existing_id,
+            changes=planned.changes,
+            previous=planned.previous,
+            seen_at=planned.seen_at,
+            known=[_stored_method(method) for method in planned.known_methods],
+        )
+    return stored
+
+
+def _stored_method(method: NewMethod) -> list[str]:
+    return [method.kind, method.value, method.normalized, method.label]
+
+
+def planned_row(stored: dict[str, Any]) -> PlannedRow:
+    """The ``PlannedRow`` that ``stored_row`` stored (its ``row`` rebuilt from what it kept)."""
+    methods = [NewMethod(*method) for method in stored.get("methods", ())]
+    known = [NewMethod(*method) for method in stored.get("known", ())]
+    by_kind: dict[str, list[Method]] = {name: [] for name in _METHOD_ROWS.values()}
+    for method in known + methods:
+        by_kind[_METHOD_ROWS[Kind(method.kind)]].append(Method(method.value, method.label))
+    tags = stored.get("tags", [])
+    row = ImportRow(
+        stored["line"], **stored.get("row", {}), **by_kind, tags=list(tags), is_company=stored.get("company", False)
+    )
+    return PlannedRow(
+        row,
+        stored["action"],
+        stored["reason"],
+        name=stored.get("name", ""),
+        methods=methods,
+        existing_id=stored.get("contact"),
+        changes=stored.get("changes", {}),
+        tags=tags,
+        previous=stored.get("previous", {}),
+        seen_at=stored.get("seen_at", ""),
+        known_methods=known,
+    )
 
 
 def _too_long(row: ImportRow) -> str:
@@ -151,6 +228,18 @@ def _first_planning(row: ImportRow) -> PlannedRow:
     return planned
 
 
+def skip_suppressed(plans: list[PlannedRow]) -> None:
+    """Skip the people (to create or update) with an email on the suppression list: one query."""
+    people = [planned for planned in plans if planned.action in (CREATE, UPDATE)]
+    suppressed = suppressed_emails({email for planned in people for email in (*planned.emails, *planned.known_emails)})
+    if not suppressed:
+        return
+    for planned in people:
+        if suppressed.intersection(planned.emails) or suppressed.intersection(planned.known_emails):
+            planned.action = SKIP
+            planned.reason = "On the suppression list: this person asked to be erased."
+
+
 def _match_keys(planned: PlannedRow) -> list[tuple[str, str]]:
     """What identifies the person: their emails, or, without one, their profile URLs."""
     emails = [(Kind.EMAIL.value, email) for email in planned.emails]
@@ -168,14 +257,8 @@ class Planner:
 
     def plan(self, rows: Iterable[ImportRow]) -> list[PlannedRow]:
         plans = [_first_planning(row) for row in rows]
+        skip_suppressed(plans)
         people = [planned for planned in plans if planned.action == CREATE]
-        all_emails = {email for planned in plans for email in planned.emails}
-        suppressed = suppressed_emails(all_emails)
-        for planned in people:
-            if suppressed.intersection(planned.emails):
-                planned.action = SKIP
-                planned.reason = "On the suppression list: this person asked to be erased."
-        people = [planned for planned in people if planned.action == CREATE]
         for planned in people:
             keys = _match_keys(planned)
             first_seen = next((self.seen[key] for key in keys if key in self.seen), None)
@@ -226,15 +309,19 @@ def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) 
     if row.notes and row.notes not in contact.notes:
         changes["notes"] = "\n\n".join(part for part in (contact.notes, row.notes) if part)
     own = {(method.kind, method.normalized) for method in contact.methods.all()}
-    planned.methods = [
-        method
-        for method in planned.methods
-        if (method.kind, method.normalized) not in own
-        and not (method.kind == Kind.EMAIL and method.normalized in taken_emails)
-    ]
+    new, known = [], []
+    for method in planned.methods:
+        is_known = (method.kind, method.normalized) in own or (
+            method.kind == Kind.EMAIL and method.normalized in taken_emails
+        )
+        (known if is_known else new).append(method)
+    planned.methods, planned.known_methods = new, known
     own_tags = {tag.name for tag in contact.tags.all()}
     planned.tags = [tag for tag in planned.tags if tag not in own_tags]
     planned.changes = changes
+    attnames = ("organization_id" if attribute == "organization" else attribute for attribute in changes)
+    planned.previous = {attname: getattr(contact, attname) for attname in attnames}
+    planned.seen_at = contact.updated_at.isoformat()
     planned.existing_id = contact.pk
     planned.name = contact.display_name
     if not (changes or planned.methods or planned.tags):
@@ -257,8 +344,8 @@ def email_domain(planned: PlannedRow) -> str:
     return ""
 
 
-def batched(rows: Iterable[ImportRow], size: int) -> Iterator[list[ImportRow]]:
-    batch: list[ImportRow] = []
+def batched(rows: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:

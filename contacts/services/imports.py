@@ -18,7 +18,6 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -36,10 +35,14 @@ from contacts.importing.plan import (
     ORGANIZATION,
     SKIP,
     UPDATE,
+    WRITTEN,
     PlannedRow,
     Planner,
     batched,
     email_domain,
+    planned_row,
+    skip_suppressed,
+    stored_row,
 )
 from contacts.models import (
     Activity,
@@ -49,6 +52,7 @@ from contacts.models import (
     ImportedRecord,
     ImportJob,
     ImportMapping,
+    ImportPlanBatch,
     Organization,
     Tag,
 )
@@ -56,6 +60,7 @@ from contacts.services.jobs import job_claim
 from socialcrm import outbox
 from socialcrm.audit.registry import Action
 from socialcrm.audit.services import audit_record
+from socialcrm.bulk import rows_update
 from socialcrm.models import Team
 
 logger = logging.getLogger(__name__)
@@ -65,6 +70,8 @@ BATCH_SIZE = 1000
 IMPORT_SOURCE = "import"
 # The preview lists this many rows (every count covers the whole file).
 PREVIEW_ROWS = 200
+# What planning the preview sets on a job.
+_PLAN_FIELDS = ["counts", "total_rows", "preview_rows", "planned_against", "updated_at"]
 
 
 class ImportAuditAction(models.TextChoices):
@@ -88,6 +95,22 @@ def planned_batches(job: ImportJob, size: int = BATCH_SIZE) -> Iterator[list[Pla
     planner = Planner(job.team)
     for batch in batched(parse_rows(_detected(job), job.mapping), size):
         yield planner.plan(batch)
+
+
+def _stored_batches(job: ImportJob, size: int) -> Iterator[list[PlannedRow]]:
+    """The plan the preview stored, ``size`` rows at a time, one stored batch in memory at once.
+
+    The suppression list is asked again about each batch: someone may have been erased since.
+    """
+    numbers = list(job.plan_batches.values_list("pk", flat=True))
+    stored = (
+        planned_row(row)
+        for pk in numbers
+        for row in ImportPlanBatch.objects.filter(pk=pk).values_list("rows", flat=True).get()
+    )
+    for batch in batched(stored, size):
+        skip_suppressed(batch)
+        yield batch
 
 
 def _preview_row(planned: PlannedRow) -> dict[str, Any]:
@@ -130,23 +153,26 @@ def import_team_watermark(team_id: int) -> str:
 
 
 def _plan_preview(job: ImportJob) -> int:
-    """Plan the whole file once and store the counts and the rows to show on ``job``; the rows.
+    """Plan the whole file once: store the plan of every row (``ImportPlanBatch``, for the
+    commit), and the counts and the rows to show on ``job`` (not saved); the number of rows.
 
     Rows with problems (skipped, invalid) come first, so a big file's few bad rows are
     seen without paging through it.
     """
     watermark = import_team_watermark(job.team_id)
+    job.plan_batches.all().delete()
     counts: Counter[str] = Counter()
     problems: list[PlannedRow] = []
     others: list[PlannedRow] = []
     total = 0
-    for batch in planned_batches(job):
+    for number, batch in enumerate(planned_batches(job)):
         total += len(batch)
         for planned in batch:
             counts[planned.action] += 1
             shown = problems if planned.action in (SKIP, INVALID) else others
             if len(shown) < PREVIEW_ROWS:
                 shown.append(planned)
+        bulk.insert(ImportPlanBatch, [{"job_id": job.pk, "number": number, "rows": list(map(stored_row, batch))}])
     job.counts, job.total_rows = dict(counts), total
     job.preview_rows = [_preview_row(planned) for planned in (problems + others)[:PREVIEW_ROWS]]
     job.planned_against = watermark
@@ -166,6 +192,7 @@ def _remembered_mapping(actor: Any, headers: list[str]) -> dict[str, str]:
     return mapping
 
 
+@transaction.atomic
 def import_preview(*, actor: Any, team: Team, file_name: str, data: bytes) -> ImportJob:
     """Read an uploaded file and store it as a job waiting for confirmation.
 
@@ -180,7 +207,7 @@ def import_preview(*, actor: Any, team: Team, file_name: str, data: bytes) -> Im
     except detection.DetectError as exc:
         raise ValidationError(str(exc)) from exc
     mapping = _remembered_mapping(actor, detected.headers) if detected.format == detection.GENERIC else {}
-    job = ImportJob(
+    job = ImportJob.objects.create(
         team=team,
         created_by=actor,
         file_name=file_name[:255] or "contacts",
@@ -192,23 +219,20 @@ def import_preview(*, actor: Any, team: Team, file_name: str, data: bytes) -> Im
     )
     if not _plan_preview(job):
         raise ValidationError("The file has no rows to import: only a header, or nothing after it.")
-    job.save()
+    job.save(update_fields=_PLAN_FIELDS)
     return job
-
-
-_PLAN_FIELDS = ["counts", "total_rows", "preview_rows", "planned_against", "updated_at"]
 
 
 def import_preview_rows(*, job: ImportJob) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """The counts for the whole file and the rows to show (problems first), as planned at upload.
 
     Planned again (and stored) only when the team's contacts changed since
-    (``import_team_watermark``): one cheap query otherwise, however large the file. The
-    commit plans each batch against the team as it is then, whatever the preview said.
+    (``import_team_watermark``): one cheap query otherwise, however large the file.
     """
     if job.status == ImportJob.Status.PREVIEW and job.planned_against != import_team_watermark(job.team_id):
-        _plan_preview(job)
-        job.save(update_fields=_PLAN_FIELDS)
+        with transaction.atomic():
+            _plan_preview(job)
+            job.save(update_fields=_PLAN_FIELDS)
     return job.counts, job.preview_rows
 
 
@@ -248,8 +272,12 @@ def import_commit(*, actor: Any, job: ImportJob) -> ImportJob:
 # --- The commit: writing batches ------------------------------------------------------------
 
 
+class _Replan(Exception):
+    """A batch's plan no longer holds: a contact it updates changed since it was planned."""
+
+
 class _Writer:
-    """Writes planned batches of one job; keeps the team's organizations and tags by name."""
+    """Writes planned batches of one job with its progress; keeps the team's organizations and tags by name."""
 
     def __init__(self, job: ImportJob) -> None:
         self.job = job
@@ -264,28 +292,55 @@ class _Writer:
         self.counts: Counter[str] = Counter()
 
     def write(self, batch: list[PlannedRow]) -> None:
-        """Write one batch in one transaction; a clash with a concurrent writer re-plans it once."""
+        """Write one batch and the job's progress in one transaction.
+
+        If the batch clashes with a concurrent writer, or a contact it updates changed since
+        it was planned, its rows are planned again against the team as it is now, once.
+        """
+        known = dict(self.organizations), dict(self.tags)
         try:
             with transaction.atomic():
+                self._check_unchanged(batch)
                 self._write(batch)
-        except IntegrityError:
-            logger.info("Import %s: batch clashed with a concurrent change; planning it again", self.job.pk)
-            self._retry([planned.row for planned in batch])
+        except (IntegrityError, _Replan):
+            logger.info("Import %s: a batch met a concurrent change; planning it again", self.job.pk)
+            # Those the rolled-back attempt created are gone.
+            self.organizations, self.tags = known
+        else:
+            self._tally(batch)
             return
-        self._tally(batch)
-
-    def _retry(self, rows: list[Any]) -> None:
-        planner = Planner(self.job.team)
-        batch = planner.plan(rows)
+        unwritten = [planned for planned in batch if planned.action not in WRITTEN]
+        batch = unwritten + Planner(self.job.team).plan([planned.row for planned in batch if planned.action in WRITTEN])
         try:
             with transaction.atomic():
                 self._write(batch)
         except IntegrityError as exc:
+            self.organizations, self.tags = known
             for planned in batch:
-                planned.action, planned.reason = INVALID, f"Could not be saved ({str(exc)[:120]})."
+                if planned.action in WRITTEN:
+                    planned.action, planned.reason = INVALID, f"Could not be saved ({str(exc)[:120]})."
+            self._save_progress(batch)
         self._tally(batch)
 
+    def _check_unchanged(self, batch: list[PlannedRow]) -> None:
+        """Lock the contacts ``batch`` updates; raise ``_Replan`` if one changed since planning."""
+        seen = {planned.contact_pk: planned.seen_at for planned in batch if planned.action == UPDATE}
+        if not seen:
+            return
+        now = dict(Contact.objects.select_for_update().filter(pk__in=seen).values_list("pk", "updated_at"))
+        if any(pk not in now or now[pk].isoformat() != seen_at for pk, seen_at in seen.items()):
+            raise _Replan
+
+    def _save_progress(self, batch: list[PlannedRow]) -> None:
+        """Save the job's progress with ``batch`` counted (in the batch's transaction)."""
+        counts = self.counts + Counter(planned.action for planned in batch)
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            processed_rows=self.job.processed_rows + len(batch), counts=dict(counts), updated_at=timezone.now()
+        )
+
     def _tally(self, batch: list[PlannedRow]) -> None:
+        """Count ``batch``, once its transaction committed."""
+        self.job.processed_rows += len(batch)
         for planned in batch:
             self.counts[planned.action] += 1
             if planned.action in (SKIP, INVALID):
@@ -297,7 +352,7 @@ class _Writer:
             name = planned.name if planned.action == ORGANIZATION else planned.row.organization
             if planned.action == UPDATE:
                 name = planned.changes.get("organization", "")
-            if planned.action in (CREATE, UPDATE, ORGANIZATION) and name and name.casefold() not in self.organizations:
+            if planned.action in WRITTEN and name and name.casefold() not in self.organizations:
                 wanted.setdefault(name.casefold(), planned)
         new = []
         for planned in wanted.values():
@@ -342,7 +397,6 @@ class _Writer:
                 {"job_id": self.job.pk, "contact_id": pk, "action": ImportedRecord.Action.CREATED, "line": planned.line}
             )
         updates = [planned for planned in batch if planned.action == UPDATE]
-        self._update(updates, records)
         people = creates + updates
         methods = []
         for planned in people:
@@ -362,16 +416,15 @@ class _Writer:
                     }
                 )
                 has_primary.add(method.kind)
-        bulk.insert(ContactMethod, methods)
-        bulk.insert(
-            Contact.tags.through,
-            [
-                {"contact_id": planned.contact_pk, "tag_id": self.tags[tag]}
-                for planned in people
-                for tag in planned.tags
-            ],
-            ignore_conflicts=True,
-        )
+        method_ids = bulk.insert_returning_ids(ContactMethod, methods)
+        added_methods: dict[int, list[int]] = {}
+        for method, pk in zip(methods, method_ids, strict=True):
+            added_methods.setdefault(method["contact_id"], []).append(pk)
+        self._update(updates, added_methods, records)
+        links = [
+            {"contact_id": planned.contact_pk, "tag_id": self.tags[tag]} for planned in people for tag in planned.tags
+        ]
+        bulk.insert(Contact.tags.through, links, ignore_conflicts=True)
         now = timezone.now()
         bulk.insert(
             Activity,
@@ -391,6 +444,7 @@ class _Writer:
             ],
         )
         bulk.insert(ImportedRecord, records)
+        self._save_progress(batch)
 
     def _contact(self, planned: PlannedRow) -> dict[str, Any]:
         row = planned.row
@@ -407,25 +461,35 @@ class _Writer:
             "notes": row.notes,
         }
 
-    def _update(self, updates: list[PlannedRow], records: list[dict[str, Any]]) -> None:
-        """Fill the matched contacts' empty fields (planning computed the values: no reads here)."""
+    def _update(
+        self, updates: list[PlannedRow], added_methods: Mapping[int, list[int]], records: list[dict[str, Any]]
+    ) -> None:
+        """Fill the matched contacts' empty fields in one statement (planning computed the values),
+        recording for each what undo puts back: the values before, the methods and tags added.
+        """
         now = timezone.now()
+        changed: dict[int, dict[str, Any]] = {}
         for planned in updates:
             changes: dict[str, Any] = dict(planned.changes)
             organization = changes.pop("organization", "")
             if organization:
                 changes["organization_id"] = self.organizations[organization.casefold()]
-            if changes:
-                # One small UPDATE per changed contact: cheaper than a CASE per column for the batch.
-                Contact.objects.filter(pk=planned.contact_pk).update(**changes, updated_at=now)
+            changed[planned.contact_pk] = {**changes, "updated_at": now}
+            reverts = {
+                "fields": planned.previous,
+                "methods": added_methods.get(planned.contact_pk, []),
+                "tags": [self.tags[tag] for tag in planned.tags],
+            }
             records.append(
                 {
                     "job_id": self.job.pk,
                     "contact_id": planned.contact_pk,
                     "action": ImportedRecord.Action.UPDATED,
                     "line": planned.line,
+                    "reverts": reverts,
                 }
             )
+        rows_update(Contact, changed)
 
 
 def error_report_csv(rows: list[tuple[int, str, str]]) -> str:
@@ -439,20 +503,19 @@ def error_report_csv(rows: list[tuple[int, str, str]]) -> str:
 def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None:
     """Write a confirmed job's rows (the task's body). Runs once: a redelivered task finds it claimed.
 
-    Each batch commits on its own and bumps ``processed_rows``, so the progress bar moves and
-    the rows written so far stay (and can be undone) if a later batch fails.
+    The plan the preview stored is written as it is if the team's contacts are as they were
+    when it was made (``import_team_watermark``); otherwise the file is planned again, batch
+    by batch. Each batch commits on its own with ``processed_rows``, so the progress bar
+    moves and the rows written so far stay (and can be undone) if a later batch fails.
     """
     if not job_claim(ImportJob, job_id, processed_rows=0):
         return None
     job = ImportJob.objects.select_related("team", "created_by").get(pk=job_id)
     writer = _Writer(job)
+    stored = job.planned_against == import_team_watermark(job.team_id) and job.plan_batches.exists()
     try:
-        for batch in planned_batches(job, batch_size):
+        for batch in _stored_batches(job, batch_size) if stored else planned_batches(job, batch_size):
             writer.write(batch)
-            job.processed_rows += len(batch)
-            ImportJob.objects.filter(pk=job.pk).update(
-                processed_rows=job.processed_rows, counts=dict(writer.counts), updated_at=timezone.now()
-            )
     except Exception as exc:
         logger.exception("Import %s failed", job.pk)
         _finish(job, writer, ImportJob.Status.FAILED, failure=f"The import stopped: {str(exc)[:300]}")
@@ -471,18 +534,22 @@ def _finish(job: ImportJob, writer: _Writer, status: str, failure: str = "") -> 
     job.error_report = error_report_csv(writer.errors)
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "failure", "counts", "total_rows", "error_report", "finished_at", "updated_at"])
+    # Written, or to be planned again from the file if tried again: the plan is not needed now.
+    job.plan_batches.all().delete()
 
 
 # --- Undo ----------------------------------------------------------------------------------
 
 
-def _untouched_since(finished_at: datetime, contact_ids: list[int]) -> set[int]:
-    """Those of ``contact_ids`` nobody changed since the import: not edited, nothing new on the timeline."""
+def _untouched_since(job: ImportJob, contact_ids: list[int]) -> set[int]:
+    """Those of ``contact_ids`` nobody changed since ``job`` ran: not edited after it, and
+    nothing on their timeline since it was uploaded but the imports' own entries during it.
+    """
     unchanged = set(
-        Contact.objects.filter(pk__in=contact_ids, updated_at__lte=finished_at).values_list("pk", flat=True)
+        Contact.objects.filter(pk__in=contact_ids, updated_at__lte=job.finished_at).values_list("pk", flat=True)
     )
-    touched = Activity.objects.filter(contact_id__in=unchanged).filter(
-        ~Q(source=IMPORT_SOURCE) | Q(created_at__gt=finished_at)
+    touched = Activity.objects.filter(contact_id__in=unchanged, created_at__gt=job.created_at).filter(
+        ~Q(source=IMPORT_SOURCE) | Q(created_at__gt=job.finished_at)
     )
     return unchanged - set(touched.values_list("contact_id", flat=True))
 
@@ -505,34 +572,66 @@ def _delete_each(queryset: models.QuerySet[Any], ids: list[int]) -> tuple[set[in
         return deleted, kept
 
 
+def _revert(job: ImportJob, reverts: Mapping[int, Mapping[str, Any]]) -> None:
+    """Put back what ``job`` changed on these existing contacts ({contact id: record's reverts})."""
+    now = timezone.now()
+    rows_update(Contact, {pk: {**revert["fields"], "updated_at": now} for pk, revert in reverts.items()})
+    ContactMethod.objects.filter(
+        contact_id__in=list(reverts), pk__in=[pk for revert in reverts.values() for pk in revert["methods"]]
+    ).delete()
+    tagged = Q()
+    for pk, revert in reverts.items():
+        if revert["tags"]:
+            tagged |= Q(contact_id=pk, tag_id__in=revert["tags"])
+    if tagged:
+        Contact.tags.through.objects.filter(tagged).delete()
+    Activity.objects.filter(contact_id__in=list(reverts), source=IMPORT_SOURCE, payload__import_job=job.pk).delete()
+
+
 @transaction.atomic
 def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
-    """Delete what ``job`` created and nobody touched since; return what was deleted and kept.
+    """Undo ``job`` for the contacts nobody touched since; return what was done and kept.
 
-    A contact created by the import is kept if it was edited after the import or has a
-    timeline entry the import did not write (a call, an email, a merge). Contacts the import
-    only updated are left as they are. Organizations it created are deleted when no
-    contact is left in them.
+    A contact is touched if it was edited after the import or has a timeline entry the
+    import did not write (a call, an email, a merge); those are left as they are. Untouched,
+    a contact the import created is deleted, and one it updated gets back the values of the
+    fields it filled in and loses the contact methods and tags it added. Organizations it
+    created are deleted when no contact is left in them.
     """
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status != ImportJob.Status.DONE or job.finished_at is None:
         raise ValidationError("Only a finished import can be undone, once.")
     # Checks in chunks: a job may hold 100,000 records.
-    created = list(
-        job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=False).values_list(
-            "contact_id", "line"
-        )
+    records = list(
+        job.records.filter(action__in=[ImportedRecord.Action.CREATED, ImportedRecord.Action.UPDATED])
+        .exclude(contact=None)
+        .values_list("contact_id", "action", "line", "reverts")
     )
     # Merged into another contact or erased since.
     gone = job.records.filter(action=ImportedRecord.Action.CREATED, contact__isnull=True).count()
     deleted: set[int] = set()
+    reverted = 0
     kept_lines: list[int] = []
-    for start in range(0, len(created), BATCH_SIZE):
-        chunk = created[start : start + BATCH_SIZE]
-        untouched = _untouched_since(job.finished_at, [pk for pk, _ in chunk])
-        removed, _ = _delete_each(Contact.objects.all(), sorted(untouched))
+    updated_left = 0
+    for start in range(0, len(records), BATCH_SIZE):
+        chunk = records[start : start + BATCH_SIZE]
+        untouched = _untouched_since(job, [pk for pk, *_ in chunk])
+        created = sorted(pk for pk, action, *_ in chunk if action == ImportedRecord.Action.CREATED and pk in untouched)
+        # Recorded before undo could revert updates: left as they are.
+        reverts = {
+            pk: revert
+            for pk, action, _, revert in chunk
+            if action == ImportedRecord.Action.UPDATED and pk in untouched and revert
+        }
+        _revert(job, reverts)
+        reverted += len(reverts)
+        removed, _ = _delete_each(Contact.objects.all(), created)
         deleted |= removed
-        kept_lines += [line for pk, line in chunk if pk not in removed]
+        for pk, action, line, _ in chunk:
+            if action == ImportedRecord.Action.CREATED and pk not in removed:
+                kept_lines.append(line)
+            elif action == ImportedRecord.Action.UPDATED and pk not in reverts:
+                updated_left += 1
     organization_ids = list(
         job.records.filter(action=ImportedRecord.Action.ORGANIZATION_CREATED, organization__isnull=False).values_list(
             "organization_id", flat=True
@@ -545,7 +644,8 @@ def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
         "kept": len(kept_lines),
         "kept_lines": sorted(kept_lines)[:200],
         "already_gone": gone,
-        "updated_left": job.records.filter(action=ImportedRecord.Action.UPDATED).count(),
+        "reverted": reverted,
+        "updated_left": updated_left,
         "organizations_deleted": len(organizations_deleted),
     }
     job.status = ImportJob.Status.UNDONE

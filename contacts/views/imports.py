@@ -17,7 +17,7 @@ from contacts.forms_imports import ImportMappingForm, ImportUploadForm
 from contacts.importing.detect import FORMAT_LABELS, GENERIC
 from contacts.models import ImportJob
 from contacts.selectors import contact_list, visible_teams
-from contacts.selectors_imports import import_error_report, import_job_get, recent_import_jobs
+from contacts.selectors_imports import import_error_report, import_job_get, import_undo_outline, recent_import_jobs
 from contacts.services import imports as services
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
@@ -59,12 +59,17 @@ def _mapping_form(request: HttpRequest, job: ImportJob) -> ImportMappingForm | N
     )
 
 
+def _progress_context(job: ImportJob) -> dict[str, object]:
+    """What the progress fragment shows: the job, and once it is done, what undoing it would do."""
+    return {"job": job, "undo": import_undo_outline(job) if job.status == ImportJob.Status.DONE else None}
+
+
 @require_GET
 @can_import
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The preview before confirming, the progress while importing, the summary after."""
     job = import_job_get(user=request.user, pk=pk)
-    context: dict[str, object] = {"job": job, "format_label": FORMAT_LABELS.get(job.format, job.format)}
+    context: dict[str, object] = {**_progress_context(job), "format_label": FORMAT_LABELS.get(job.format, job.format)}
     if job.status == ImportJob.Status.PREVIEW:
         counts, rows = services.import_preview_rows(job=job)
         context.update(counts=counts, rows=rows, mapping_form=_mapping_form(request, job))
@@ -112,7 +117,7 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = import_job_get(user=request.user, pk=pk)
     if not request.htmx:
         return redirect("contacts:import_detail", pk=job.pk)
-    return render(request, "contacts/partials/import_progress.html", {"job": job})
+    return render(request, "contacts/partials/import_progress.html", _progress_context(job))
 
 
 @require_GET
@@ -136,7 +141,8 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.messages[0])
     else:
         kept = f" {summary['kept']} changed since were kept." if summary["kept"] else ""
-        messages.success(request, f"Import undone: {summary['deleted']} contacts deleted.{kept}")
+        reverted = f" {summary['reverted']} updated contacts put back as they were." if summary["reverted"] else ""
+        messages.success(request, f"Import undone: {summary['deleted']} contacts deleted.{kept}{reverted}")
     return redirect("contacts:import_detail", pk=job.pk)
 
 

@@ -192,14 +192,17 @@ def test_undo_deletes_what_the_import_created_unless_changed_since(alice, team, 
         "kept": 2,
         "kept_lines": [5, 11],
         "already_gone": 0,
-        "updated_left": 1,
-        "organizations_deleted": 3,
+        "reverted": 1,
+        "updated_left": 0,
+        "organizations_deleted": 4,
     }
     assert sorted(Contact.objects.values_list("display_name", flat=True)) == ["Amara Okafor", "Mei Tanaka", "Olu"]
-    # Mei existed before; the import only added to her, and that stays.
-    assert existing.methods.filter(kind="website").exists()
-    # Organizations still in use stay (Northwind: Amara's; Tanaka Design: Mei's).
-    assert sorted(Organization.objects.values_list("name", flat=True)) == ["Northwind Traders", "Tanaka Design"]
+    # Mei existed before: what the import added to her is gone again.
+    existing.refresh_from_db()
+    assert (existing.organization, existing.notes) == (None, "")
+    assert not existing.methods.filter(kind="website").exists()
+    # Organizations still in use stay (Northwind: Amara's); Tanaka Design, Mei's by the import, goes.
+    assert sorted(Organization.objects.values_list("name", flat=True)) == ["Northwind Traders"]
     assert job.content == ""
     page = client_for(alice).get(reverse("contacts:import_detail", kwargs={"pk": job.pk})).content.decode()
     assert "2 contacts were kept because they changed after the import" in page

@@ -1,0 +1,169 @@
+"""The commit writes the plan stored at upload (planning again only when the team changed),
+and undo puts back what an import changed on contacts that were already in the team.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from consent.models import Suppression
+from consent.suppression import identifier_digest
+from contacts.importing.plan import Planner
+from contacts.models import Contact, ImportJob, ImportPlanBatch, Organization, Tag
+from contacts.services import imports as services
+from contacts.services.contacts import contact_update
+from contacts.services.timeline import activity_record
+from tests.contacts.importing import contact_named, fixture_bytes, methods_of, run_import, tags_of
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+UPDATE = (
+    b"Name,Email,Phone,Company,Title,Notes,Tags\n"
+    b'Mei Tanaka,MEI@tanaka-design.example,+44 20 7946 0018,Tanaka Design,Founder,Prefers email.,"vip, design"\n'
+)
+
+
+def _mei(team: Any) -> Contact:
+    mei = ContactFactory(
+        team=team,
+        first_name="Mei",
+        last_name="Tanaka",
+        title="",
+        notes="Met at a fair.",
+        email="mei@tanaka-design.example",
+    )
+    mei.tags.add(Tag.objects.create(team=team, name="vip"))
+    return mei
+
+
+def _commit(job: ImportJob) -> ImportJob:
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    services.import_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_undo_puts_back_what_the_import_changed_on_an_existing_contact(alice, team, client_for) -> None:
+    mei = _mei(team)
+    job = run_import(alice, team, "update.csv", UPDATE)
+    assert job.counts == {"update": 1}
+    mei.refresh_from_db()
+    assert (mei.title, mei.organization.name, mei.notes) == (
+        "Founder",
+        "Tanaka Design",
+        "Met at a fair.\n\nPrefers email.",
+    )
+    assert tags_of(mei) == ["design", "vip"]
+    assert methods_of(mei, "phone") == [("+442079460018", "", False)]
+    page = client_for(alice).get(reverse("contacts:import_detail", kwargs={"pk": job.pk})).content.decode()
+    text = " ".join(page.split())
+    assert "put back the 1 existing contacts it updated as they were" in text
+    assert "Mei Tanaka: role / title, organization, notes; 1 contact method, 1 tag" in text
+
+    summary = services.import_undo(actor=alice, job=job)
+
+    assert (summary["reverted"], summary["updated_left"], summary["organizations_deleted"]) == (1, 0, 1)
+    mei.refresh_from_db()
+    assert (mei.title, mei.organization, mei.notes) == ("", None, "Met at a fair.")
+    assert tags_of(mei) == ["vip"]
+    assert methods_of(mei, "phone") == []
+    assert methods_of(mei, "email") == [("mei@tanaka-design.example", "", True)]
+    assert not mei.activities.filter(source="import").exists()
+    assert not Organization.objects.exists()
+
+
+def test_undo_leaves_an_updated_contact_someone_changed_since(alice, team) -> None:
+    mei, bob_contact = (
+        _mei(team),
+        ContactFactory(team=team, first_name="Bo", last_name="Lind", title="", email="bo@x.example"),
+    )
+    data = UPDATE + b"Bo Lind,bo@x.example,,,Buyer,,\n"
+    job = run_import(alice, team, "update.csv", data)
+    assert job.counts == {"update": 2}
+    mei.refresh_from_db()
+    contact_update(
+        actor=alice,
+        contact=mei,
+        first_name="Mei",
+        last_name="Tanaka",
+        title="Founder & CEO",
+        organization=mei.organization,
+        emails=["mei@tanaka-design.example"],
+    )
+    activity_record(contact=bob_contact, kind="call", actor=alice, subject="Called")
+
+    summary = services.import_undo(actor=alice, job=job)
+
+    assert (summary["reverted"], summary["updated_left"]) == (0, 2)
+    mei.refresh_from_db()
+    bob_contact.refresh_from_db()
+    assert (mei.title, mei.organization.name) == ("Founder & CEO", "Tanaka Design")
+    assert bob_contact.title == "Buyer"
+    assert bob_contact.activities.filter(source="import").exists()
+
+
+def test_the_commit_writes_the_plan_stored_at_upload(alice, team, monkeypatch) -> None:
+    job = services.import_preview(
+        actor=alice, team=team, file_name="l.csv", data=fixture_bytes("linkedin_connections.csv")
+    )
+    assert ImportPlanBatch.objects.filter(job=job).count() == 1
+
+    def not_again(self: Any, rows: Any) -> Any:
+        raise AssertionError("planned again")
+
+    monkeypatch.setattr(Planner, "plan", not_again)
+
+    job = _commit(job)
+
+    assert (job.status, job.counts) == ("done", {"create": 6, "skip": 1})
+    assert contact_named(team, "Amara Okafor").organization.name == "Northwind Traders"
+    assert "10,Skip,Duplicate of line 5 in this file." in job.error_report
+    assert not ImportPlanBatch.objects.filter(job=job).exists()  # written: dropped
+
+
+def test_the_commit_plans_again_when_the_team_changed_since_the_preview(alice, team) -> None:
+    job = services.import_preview(
+        actor=alice, team=team, file_name="l.csv", data=fixture_bytes("linkedin_connections.csv")
+    )
+    ContactFactory(team=team, first_name="Amara", last_name="Okafor", title="", email="amara.okafor@northwind.example")
+
+    job = _commit(job)
+
+    assert job.counts == {"create": 5, "update": 1, "skip": 1}
+    assert Contact.objects.filter(display_name="Amara Okafor").count() == 1
+    assert contact_named(team, "Amara Okafor").title == "Head of Procurement"
+
+
+def test_a_contact_changed_since_planning_is_planned_again_at_the_commit(alice, team) -> None:
+    mei = _mei(team)
+    later = ContactFactory(team=team)
+    job = services.import_preview(actor=alice, team=team, file_name="update.csv", data=UPDATE)
+    # A change the team's watermark does not see (another contact is the latest changed):
+    # the commit still notices that Mei is not as planned, and keeps her new title.
+    Contact.objects.filter(pk=mei.pk).update(title="CEO", updated_at=later.updated_at - timedelta(seconds=1))
+    assert services.import_team_watermark(team.pk) == job.planned_against
+
+    job = _commit(job)
+
+    assert job.counts == {"update": 1}
+    mei.refresh_from_db()
+    assert (mei.title, mei.organization.name) == ("CEO", "Tanaka Design")
+    assert job.records.get(action="updated").reverts["fields"] == {"organization_id": None, "notes": "Met at a fair."}
+
+
+def test_someone_erased_after_the_preview_is_skipped_at_the_commit(alice, team) -> None:
+    job = services.import_preview(
+        actor=alice, team=team, file_name="l.csv", data=fixture_bytes("linkedin_connections.csv")
+    )
+    Suppression.objects.create(digest=identifier_digest("priya.raman@fabrikam.example"))
+
+    job = _commit(job)
+
+    assert job.counts == {"create": 5, "skip": 2}
+    assert "9,Skip,On the suppression list: this person asked to be erased." in job.error_report
+    assert not Contact.objects.filter(display_name="Priya Raman").exists()
