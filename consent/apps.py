@@ -26,7 +26,7 @@ class ConsentConfig(AppConfig):
         from consent.models import ConsentEvent, ConsentState
         from consent.personal_data import PERSONAL_DATA_MODELS, erase_consent, export_consent
         from consent.services import ConsentAuditAction
-        from consent.suppression import suppressed_among
+        from consent.suppression import suppressed_among_normalized
         from contacts.registry import (
             ContactPanel,
             MergeHook,
@@ -52,7 +52,7 @@ class ConsentConfig(AppConfig):
         # A merge never moves a consent history (append-only evidence); it is refused, saying why.
         register_merge_hook(MergeHook("consent", (ConsentEvent, ConsentState), merge=refuse_merging_a_consent_history))
         # Imports skip rows whose email is on the suppression list.
-        register_suppression_check(suppressed_among)
+        register_suppression_check(suppressed_among_normalized)
         register_contact_privacy(selectors.privacy_rules_for, selectors.privacy_rules_by_id)
         # Search finds nobody by what they withhold.
         register_contacts_withholding(selectors.contacts_withholding)

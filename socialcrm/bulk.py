@@ -111,6 +111,6 @@ class _AnyOf(Lookup):
         return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", (*lhs_params, *self.rhs)
 
 
-def among(field: str, ids: Iterable[int]) -> Q:
-    """``Q(<field>__in=ids)`` for thousands of integer ids (an export's chunk), cheaper to build."""
+def among(field: str, ids: Iterable[Any]) -> Q:
+    """``Q(<field>__in=ids)`` for thousands of ids or other plain values (ints, strings), cheaper to build."""
     return Q(_AnyOf(F(field), list(ids)))

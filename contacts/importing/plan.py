@@ -19,6 +19,7 @@ from contacts.importing.parse import ImportRow, Method
 from contacts.models import Contact, ContactMethod
 from contacts.normalize import normalize_domain, normalize_method
 from contacts.registry import suppressed_emails
+from socialcrm.bulk import among
 
 Kind = ContactMethod.Kind
 T = TypeVar("T")
@@ -105,7 +106,12 @@ class PlannedRow:
 
 # What the commit needs of a row it writes, beyond its plan (``stored_row``).
 _ROW_TEXT = ("first_name", "last_name", "display_name", "organization", "title", "location", "notes")
-_METHOD_ROWS = {Kind.EMAIL: "emails", Kind.PHONE: "phones", Kind.WEBSITE: "websites", Kind.HANDLE: "handles"}
+_METHOD_ROWS: dict[str, str] = {
+    Kind.EMAIL: "emails",
+    Kind.PHONE: "phones",
+    Kind.WEBSITE: "websites",
+    Kind.HANDLE: "handles",
+}
 WRITTEN = (CREATE, UPDATE, ORGANIZATION)
 
 
@@ -142,16 +148,13 @@ def _stored_method(method: NewMethod) -> list[str]:
 
 
 def planned_row(stored: dict[str, Any]) -> PlannedRow:
-    """The ``PlannedRow`` that ``stored_row`` stored (its ``row`` rebuilt from what it kept)."""
+    """The ``PlannedRow`` that ``stored_row`` stored; its ``row`` has the fields but not the
+    methods, which stay on the plan (``replannable_row`` puts them back).
+    """
     methods = [NewMethod(*method) for method in stored.get("methods", ())]
     known = [NewMethod(*method) for method in stored.get("known", ())]
-    by_kind: dict[str, list[Method]] = {name: [] for name in _METHOD_ROWS.values()}
-    for method in known + methods:
-        by_kind[_METHOD_ROWS[Kind(method.kind)]].append(Method(method.value, method.label))
     tags = stored.get("tags", [])
-    row = ImportRow(
-        stored["line"], **stored.get("row", {}), **by_kind, tags=list(tags), is_company=stored.get("company", False)
-    )
+    row = ImportRow(stored["line"], **stored.get("row", {}), tags=list(tags), is_company=stored.get("company", False))
     return PlannedRow(
         row,
         stored["action"],
@@ -165,6 +168,15 @@ def planned_row(stored: dict[str, Any]) -> PlannedRow:
         seen_at=stored.get("seen_at", ""),
         known_methods=known,
     )
+
+
+def replannable_row(planned: PlannedRow) -> ImportRow:
+    """``planned.row`` to plan again, with its methods back if it was rebuilt by ``planned_row``."""
+    row = planned.row
+    if not (row.emails or row.phones or row.websites or row.handles):
+        for method in planned.known_methods + planned.methods:
+            getattr(row, _METHOD_ROWS[method.kind]).append(Method(method.value, method.label))
+    return row
 
 
 def _too_long(row: ImportRow) -> str:
@@ -277,61 +289,78 @@ class Planner:
             return
         condition = Q()
         for kind in {kind for kind, _ in keys}:
-            condition |= Q(kind=kind, normalized__in=[value for k, value in keys if k == kind])
+            condition |= Q(among("normalized", [value for k, value in keys if k == kind]), kind=kind)
         found = ContactMethod.objects.filter(condition, team=self.team).values_list("kind", "normalized", "contact_id")
         owners = {(kind, normalized): contact_id for kind, normalized, contact_id in found}
         matched = {planned.line: owners[key] for planned in people for key in _match_keys(planned) if key in owners}
         if not matched:
             return
-        contacts = {
-            contact.pk: contact
-            for contact in Contact.objects.filter(pk__in=set(matched.values()))
-            .select_related("organization")
-            .prefetch_related("methods", "tags")
+        ids = set(matched.values())
+        existing = {
+            row["id"]: _Existing(row)
+            for row in Contact.objects.filter(among("id", ids)).values("id", *_Existing.FIELDS)
         }
+        for contact_id, kind, normalized in ContactMethod.objects.filter(among("contact_id", ids)).values_list(
+            "contact_id", "kind", "normalized"
+        ):
+            existing[contact_id].methods.add((kind, normalized))
+        for contact_id, name in Contact.tags.through.objects.filter(among("contact_id", ids)).values_list(
+            "contact_id", "tag__name"
+        ):
+            existing[contact_id].tags.add(name)
         taken_emails = {normalized for (kind, normalized) in owners if kind == Kind.EMAIL}
         for planned in people:
-            contact = contacts.get(matched.get(planned.line, 0))
+            contact = existing.get(matched.get(planned.line, 0))
             if contact is not None:
                 _plan_update(planned, contact, taken_emails)
 
 
-def _plan_update(planned: PlannedRow, contact: Contact, taken_emails: set[str]) -> None:
+class _Existing:
+    """What updating a matched contact reads of it: its fields (plain values), methods and tag names."""
+
+    FIELDS = ("first_name", "last_name", "title", "location", "organization_id", "notes", "display_name", "updated_at")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self.methods: set[tuple[str, str]] = set()
+        self.tags: set[str] = set()
+
+
+def _plan_update(planned: PlannedRow, contact: _Existing, taken_emails: set[str]) -> None:
     """Fill the contact's empty fields and add what it lacks; skip when the row adds nothing."""
-    row = planned.row
+    row, values = planned.row, contact.values
     changes = {
         attribute: getattr(row, attribute)
         for attribute in ("first_name", "last_name", "title", "location")
-        if getattr(row, attribute) and not getattr(contact, attribute)
+        if getattr(row, attribute) and not values[attribute]
     }
-    if row.organization and contact.organization_id is None:
+    if row.organization and values["organization_id"] is None:
         changes["organization"] = row.organization
-    if row.notes and row.notes not in contact.notes:
-        changes["notes"] = "\n\n".join(part for part in (contact.notes, row.notes) if part)
-    own = {(method.kind, method.normalized) for method in contact.methods.all()}
-    new, known = [], []
+    if row.notes and row.notes not in values["notes"]:
+        changes["notes"] = "\n\n".join(part for part in (values["notes"], row.notes) if part)
+    new: list[NewMethod] = []
+    known: list[NewMethod] = []
     for method in planned.methods:
-        is_known = (method.kind, method.normalized) in own or (
+        is_known = (method.kind, method.normalized) in contact.methods or (
             method.kind == Kind.EMAIL and method.normalized in taken_emails
         )
         (known if is_known else new).append(method)
     planned.methods, planned.known_methods = new, known
-    own_tags = {tag.name for tag in contact.tags.all()}
-    planned.tags = [tag for tag in planned.tags if tag not in own_tags]
+    planned.tags = [tag for tag in planned.tags if tag not in contact.tags]
     planned.changes = changes
     attnames = ("organization_id" if attribute == "organization" else attribute for attribute in changes)
-    planned.previous = {attname: getattr(contact, attname) for attname in attnames}
-    planned.seen_at = contact.updated_at.isoformat()
-    planned.existing_id = contact.pk
-    planned.name = contact.display_name
+    planned.previous = {attname: values[attname] for attname in attnames}
+    planned.seen_at = values["updated_at"].isoformat()
+    planned.existing_id = values["id"]
+    name = planned.name = values["display_name"]
     if not (changes or planned.methods or planned.tags):
-        planned.action, planned.reason = SKIP, f"Already in the team as {contact.display_name}; nothing new."
+        planned.action, planned.reason = SKIP, f"Already in the team as {name}; nothing new."
         return
     added = [*(attribute.replace("_", " ") for attribute in changes), *(m.kind for m in planned.methods)]
     if planned.tags:
         added.append("tags")
     planned.action = UPDATE
-    planned.reason = f"Already in the team as {contact.display_name}: adds {', '.join(dict.fromkeys(added))}."
+    planned.reason = f"Already in the team as {name}: adds {', '.join(dict.fromkeys(added))}."
 
 
 def email_domain(planned: PlannedRow) -> str:

@@ -41,6 +41,7 @@ from contacts.importing.plan import (
     batched,
     email_domain,
     planned_row,
+    replannable_row,
     skip_suppressed,
     stored_row,
 )
@@ -65,8 +66,8 @@ from socialcrm.models import Team
 
 logger = logging.getLogger(__name__)
 
-# Rows written per transaction; progress is saved after each batch.
-BATCH_SIZE = 1000
+# Rows planned and written per transaction; progress is saved with each batch.
+BATCH_SIZE = 2500
 IMPORT_SOURCE = "import"
 # The preview lists this many rows (every count covers the whole file).
 PREVIEW_ROWS = 200
@@ -165,14 +166,15 @@ def _plan_preview(job: ImportJob) -> int:
     problems: list[PlannedRow] = []
     others: list[PlannedRow] = []
     total = 0
-    for number, batch in enumerate(planned_batches(job)):
-        total += len(batch)
-        for planned in batch:
-            counts[planned.action] += 1
-            shown = problems if planned.action in (SKIP, INVALID) else others
-            if len(shown) < PREVIEW_ROWS:
-                shown.append(planned)
-        bulk.insert(ImportPlanBatch, [{"job_id": job.pk, "number": number, "rows": list(map(stored_row, batch))}])
+    with bulk.fewer_collections():
+        for number, batch in enumerate(planned_batches(job)):
+            total += len(batch)
+            for planned in batch:
+                counts[planned.action] += 1
+                shown = problems if planned.action in (SKIP, INVALID) else others
+                if len(shown) < PREVIEW_ROWS:
+                    shown.append(planned)
+            bulk.insert(ImportPlanBatch, [{"job_id": job.pk, "number": number, "rows": list(map(stored_row, batch))}])
     job.counts, job.total_rows = dict(counts), total
     job.preview_rows = [_preview_row(planned) for planned in (problems + others)[:PREVIEW_ROWS]]
     job.planned_against = watermark
@@ -310,7 +312,9 @@ class _Writer:
             self._tally(batch)
             return
         unwritten = [planned for planned in batch if planned.action not in WRITTEN]
-        batch = unwritten + Planner(self.job.team).plan([planned.row for planned in batch if planned.action in WRITTEN])
+        batch = unwritten + Planner(self.job.team).plan(
+            [replannable_row(planned) for planned in batch if planned.action in WRITTEN]
+        )
         try:
             with transaction.atomic():
                 self._write(batch)
@@ -398,7 +402,7 @@ class _Writer:
             )
         updates = [planned for planned in batch if planned.action == UPDATE]
         people = creates + updates
-        methods = []
+        methods: list[dict[str, Any]] = []
         for planned in people:
             # A new contact's first method of each kind is its primary one; an updated
             # contact keeps its own primaries.
@@ -416,10 +420,13 @@ class _Writer:
                     }
                 )
                 has_primary.add(method.kind)
-        method_ids = bulk.insert_returning_ids(ContactMethod, methods)
+        # A new contact's methods go with it; undo needs the ids of those added to others.
+        created = len(methods) - sum(len(planned.methods) for planned in updates)
+        bulk.insert(ContactMethod, methods[:created])
         added_methods: dict[int, list[int]] = {}
-        for method, pk in zip(methods, method_ids, strict=True):
-            added_methods.setdefault(method["contact_id"], []).append(pk)
+        added = methods[created:]
+        for row, pk in zip(added, bulk.insert_returning_ids(ContactMethod, added), strict=True):
+            added_methods.setdefault(row["contact_id"], []).append(pk)
         self._update(updates, added_methods, records)
         links = [
             {"contact_id": planned.contact_pk, "tag_id": self.tags[tag]} for planned in people for tag in planned.tags
@@ -514,8 +521,9 @@ def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None
     writer = _Writer(job)
     stored = job.planned_against == import_team_watermark(job.team_id) and job.plan_batches.exists()
     try:
-        for batch in _stored_batches(job, batch_size) if stored else planned_batches(job, batch_size):
-            writer.write(batch)
+        with bulk.fewer_collections():
+            for batch in _stored_batches(job, batch_size) if stored else planned_batches(job, batch_size):
+                writer.write(batch)
     except Exception as exc:
         logger.exception("Import %s failed", job.pk)
         _finish(job, writer, ImportJob.Status.FAILED, failure=f"The import stopped: {str(exc)[:300]}")
@@ -579,12 +587,12 @@ def _revert(job: ImportJob, reverts: Mapping[int, Mapping[str, Any]]) -> None:
     ContactMethod.objects.filter(
         contact_id__in=list(reverts), pk__in=[pk for revert in reverts.values() for pk in revert["methods"]]
     ).delete()
-    tagged = Q()
+    tagged: dict[int, list[int]] = {}
     for pk, revert in reverts.items():
-        if revert["tags"]:
-            tagged |= Q(contact_id=pk, tag_id__in=revert["tags"])
-    if tagged:
-        Contact.tags.through.objects.filter(tagged).delete()
+        for tag_id in revert["tags"]:
+            tagged.setdefault(tag_id, []).append(pk)
+    for tag_id, contact_ids in tagged.items():
+        Contact.tags.through.objects.filter(tag_id=tag_id, contact_id__in=contact_ids).delete()
     Activity.objects.filter(contact_id__in=list(reverts), source=IMPORT_SOURCE, payload__import_job=job.pk).delete()
 
 

@@ -167,3 +167,24 @@ def test_someone_erased_after_the_preview_is_skipped_at_the_commit(alice, team) 
     assert job.counts == {"create": 5, "skip": 2}
     assert "9,Skip,On the suppression list: this person asked to be erased." in job.error_report
     assert not Contact.objects.filter(display_name="Priya Raman").exists()
+
+
+@pytest.mark.parametrize("people", [1, 30])
+def test_a_finished_import_page_runs_a_constant_number_of_queries(
+    people: int, alice: Any, team: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    for index in range(people):
+        ContactFactory(team=team, first_name=f"P{index}", last_name="Known", title="", email=f"p{index}@x.example")
+    rows = "".join(
+        f"P{index} Known,p{index}@x.example,Buyer\nNew {index},n{index}@x.example,\n" for index in range(people)
+    )
+    job = run_import(alice, team, "people.csv", f"Name,Email,Title\n{rows}".encode())
+    assert job.counts == {"create": people, "update": people}
+    client = client_for(alice)
+    # 1 session, 2 user, 3 roles, 4 the job, 5 what undo would do (counts), 6 its examples,
+    # 7 the bell.
+    with django_assert_max_num_queries(7):
+        page = client.get(reverse("contacts:import_detail", kwargs={"pk": job.pk})).content.decode()
+    text = " ".join(page.split())
+    assert f"delete the {people} contacts it created" in text
+    assert f"put back the {people} existing contacts it updated as they were" in text
