@@ -55,9 +55,8 @@ def import_traces_export(contact: Any) -> dict[str, Any]:
 
 def _reverted_changes(reverts: dict[str, Any]) -> str:
     """What undo puts back on one updated contact, in words ("title, notes; 1 contact method, 2 tags")."""
-    fields = [
-        str(getattr(Contact._meta.get_field(attname), "verbose_name", attname)) for attname in reverts.get("fields", {})
-    ]
+    changed = reverts.get("fields", {})
+    fields = [str(field.verbose_name) for field in Contact._meta.concrete_fields if field.attname in changed]
     added = [
         f"{count} {noun}{'' if count == 1 else 's'}"
         for noun, count in (("contact method", len(reverts.get("methods", []))), ("tag", len(reverts.get("tags", []))))

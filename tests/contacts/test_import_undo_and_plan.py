@@ -63,7 +63,7 @@ def test_undo_puts_back_what_the_import_changed_on_an_existing_contact(alice, te
     page = client_for(alice).get(reverse("contacts:import_detail", kwargs={"pk": job.pk})).content.decode()
     text = " ".join(page.split())
     assert "put back the 1 existing contacts it updated as they were" in text
-    assert "Mei Tanaka: role / title, organization, notes; 1 contact method, 1 tag" in text
+    assert "Mei Tanaka: organization, role / title, notes; 1 contact method, 1 tag" in text
 
     summary = services.import_undo(actor=alice, job=job)
 
