@@ -1,9 +1,10 @@
 """What importing each row would do: create, update, skip or refuse it, and why.
 
-The same plan drives the preview and the commit (re-planned at commit time, so rows added
-meanwhile are not duplicated). Rows are planned in batches: one query per batch finds the
-team's existing contacts by normalized email (or profile URL when a row has no email), and
-one asks the suppression list about the batch's emails.
+The same plan drives the preview and the commit: the preview stores it (``stored_row``) and
+the commit writes it back (``planned_row``), or plans again if the team's contacts changed
+meanwhile, so rows added since are not duplicated. Rows are planned in batches: one query
+per batch finds the team's existing contacts by normalized email (or profile URL when a row
+has no email), and one asks the suppression list about the batch's emails.
 """
 
 from __future__ import annotations

@@ -1,14 +1,16 @@
 """Importing contacts from a file: preview, commit (a Celery task), undo.
 
-``import_preview`` reads the upload and stores it on an ``ImportJob`` with the counts of
-what the import would do and the rows the preview shows (planned once; the preview page
-reads them back, planning again only if the team's contacts changed); ``import_commit``
-queues ``contacts.tasks.import_run``, which calls ``import_run`` to write rows in batches
-(bulk inserts, one query per batch for existing emails and one for the suppression list),
-updating the job's progress as it goes.
+``import_preview`` reads the upload and stores it on an ``ImportJob`` with the plan of
+every row (``ImportPlanBatch``), the counts of what the import would do and the rows the
+preview shows (planned once; the preview page reads them back, planning again only if the
+team's contacts changed); ``import_commit`` queues ``contacts.tasks.import_run``, which
+calls ``import_run`` to write the stored plan in batches (planning the file again if the
+team changed since; bulk inserts, the suppression list asked again per batch), updating the
+job's progress as it goes.
 Good rows are imported even when others are refused; every refused row ends up in the
 job's error report with its line number and the reason. ``import_undo`` deletes the
-contacts (and organizations) the job created that nobody touched since.
+contacts (and organizations) the job created and puts back what it changed on existing
+contacts, for those nobody touched since.
 """
 
 from __future__ import annotations
