@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -135,10 +135,13 @@ class JSONFields(Func):
 
     output_field = JSONField()
 
-    def __init__(self, **fields: Any) -> None:
-        for key in fields:
+    def __init__(self, *, columns: Sequence[str] = (), **fields: Any) -> None:
+        """``columns``: columns of the query's own table, each under its name, written as
+        ``alias.column`` with no expression to resolve at all (``model_json_rows``)."""
+        for key in [*columns, *fields]:
             if not _JSON_KEY.fullmatch(key):
                 raise ValueError(f"Not a JSON key for SQL: {key!r}")
+        self.columns = list(columns)
         self.keys = list(fields)
         super().__init__(*fields.values())
 
@@ -146,6 +149,11 @@ class JSONFields(Func):
         function = "JSONB_BUILD_OBJECT" if connection.vendor == "postgresql" else "JSON_OBJECT"
         parts: list[str] = []
         params: list[Any] = []
+        if self.columns:
+            # The first alias of a query is its own table (what ``Query.base_table`` answers,
+            # read afresh: a subquery's aliases are renamed when it is nested).
+            table = compiler.quote_name_unless_alias(next(iter(compiler.query.alias_map)))
+            parts.extend(f"'{column}', {table}.{connection.ops.quote_name(column)}" for column in self.columns)
         for key, expression in zip(self.keys, self.get_source_expressions(), strict=True):
             sql, expression_params = compiler.compile(expression)
             parts.append(f"'{key}', {sql}")
@@ -163,15 +171,20 @@ class JSONArrayAgg(Aggregate):
         return self.as_sql(compiler, connection, function="JSONB_AGG", **extra)
 
 
-def json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
-    """A subquery answering ``queryset``'s rows (already narrowed to one contact) as JSON objects."""
-    rows = queryset.order_by().values("contact_id").annotate(rows=JSONArrayAgg(JSONFields(**fields)))
+def json_rows(queryset: QuerySet[Any], *, columns: Sequence[str] = (), **fields: Any) -> Subquery:
+    """A subquery answering ``queryset``'s rows (already narrowed to one contact) as JSON objects
+    (see ``JSONFields`` for ``columns`` and ``fields``)."""
+    rows = queryset.order_by().values("contact_id").annotate(rows=JSONArrayAgg(JSONFields(columns=columns, **fields)))
     return Subquery(rows.values("rows"), output_field=JSONField())
 
 
-def model_json_rows(queryset: QuerySet[Any]) -> Subquery:
-    """``json_rows`` with every concrete field of the rows' model; ``models_from_json`` reads them back."""
-    return json_rows(queryset, **{field.attname: field.attname for field in queryset.model._meta.concrete_fields})
+def model_json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
+    """``json_rows`` with every concrete field of the rows' model (and ``fields``);
+    ``models_from_json`` reads them back."""
+    concrete = queryset.model._meta.concrete_fields
+    if any(field.column != field.attname for field in concrete):
+        raise ValueError("model_json_rows reads fields back by their attribute names: columns must match.")
+    return json_rows(queryset, columns=[field.column for field in concrete], **fields)
 
 
 def json_datetime(value: str | None) -> datetime | None:

@@ -31,8 +31,8 @@ from contacts.registry import contact_privacy_for
 from contacts.selectors import (
     JSONArrayAgg,
     JSONFields,
-    json_rows,
     managed_team_ids,
+    model_json_rows,
     models_from_json,
     visible_contacts,
     visible_team_ids,
@@ -127,10 +127,7 @@ def panel_prefetch(user: Any) -> dict[str, Subquery]:
     if not works_with_reminders(user):
         return {}
     assignee = JSONFields(**{name: f"assignee__{name}" for name in ASSIGNEE_FIELDS})
-    fields = {field.attname: field.attname for field in Reminder._meta.concrete_fields}
-    prefetch = {
-        REMINDERS_ANNOTATION: json_rows(_panel_reminders(user, OuterRef("pk"), None), **fields, assignee=assignee)
-    }
+    prefetch = {REMINDERS_ANNOTATION: model_json_rows(_panel_reminders(user, OuterRef("pk"), None), assignee=assignee)}
     if roles.is_admin(user) or managed_team_ids(user):
         prefetch |= _assignees_prefetch()
     return prefetch
