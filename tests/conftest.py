@@ -7,6 +7,7 @@ charlie (sales) is in ``other_team``; ``dpo`` is the data-protection officer;
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from consent import gate
 from socialcrm import cache as degrading
 from socialcrm.celery import app as celery_app
 from socialcrm.models import Team, User
@@ -47,6 +49,18 @@ def _isolated_cache(settings: pytest.FixtureRequest) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _purposes_do_not_age(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The in-process purpose cache does not expire by age during a test.
+
+    Within one process, saving a purpose clears the cache (a signal); the age limit only
+    matters for changes made by other processes. Left on, it made query budgets flaky: a
+    page's warm-up request could find the cache fresh and the measured one, a minute after
+    the suite first loaded it, reload it.
+    """
+    monkeypatch.setattr(gate, "PURPOSE_CACHE_SECONDS", math.inf)
 
 
 def _closed_port() -> int:
