@@ -282,3 +282,13 @@ def test_without_a_region_local_numbers_stay_digits(settings: Any) -> None:
     settings.PHONE_DEFAULT_REGION = ""
 
     assert normalize_phone("020 7946 0018") == "02079460018"
+
+
+def test_remembered_phone_numbers_are_read_in_each_region_and_invalid_ones_still_raise() -> None:
+    # normalize_phone remembers results (imports repeat numbers): by value and region.
+    assert normalize_phone("020 7946 0018", "GB") == "+442079460018"
+    assert normalize_phone(" 020 7946 0018 ", "DE") == "+492079460018"
+    assert normalize_phone("020 7946 0018", "GB") == "+442079460018"
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            normalize_phone("12", "GB")
