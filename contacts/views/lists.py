@@ -10,8 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -46,9 +48,16 @@ CONTACT_COLUMNS = (
 
 
 def _render_list(request: HtmxHttpRequest, page: str, fragment: str, context: dict[str, Any]) -> HttpResponse:
-    """The whole page, or only the results fragment for an htmx request (the page includes it)."""
-    partial = request.htmx and not request.htmx.history_restore_request
-    response = render(request, fragment if partial else page, context)
+    """The whole page, or only the results fragment for an htmx request.
+
+    The page shows the fragment rendered on its own as ``results`` (it may be a Jinja2
+    template, which the template language cannot include).
+    """
+    results = mark_safe(render_to_string(fragment, context, request))  # noqa: S308 - an autoescaping engine's output
+    if request.htmx and not request.htmx.history_restore_request:
+        response = HttpResponse(results)
+    else:
+        response = render(request, page, {**context, "results": results})
     # The same URL answers with a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
     return response

@@ -1,0 +1,62 @@
+"""The Jinja2 environment for the templates under ``templates/jinja2/`` (the hottest fragments).
+
+Rendering a row with Django's template language costs a few tenths of a millisecond
+(variable resolution, ``{% url %}``, filters that parse their format string each call);
+Jinja2 compiles templates to Python. Autoescaping is on (Django's backend default), and
+Django's safe strings and forms keep their meaning (they implement ``__html__``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
+from django.template.defaultfilters import pluralize, urlencode
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.dates import MONTHS_3
+from jinja2 import Environment
+
+# Stands for the id while reversing once; no route of ours contains it literally.
+_ID_MARKER = 987654321987654321
+
+
+def id_url(name: str) -> Callable[[Any], str]:
+    """The URL named ``name`` whose only argument is an id, reversed once: the returned
+    function fills in the id (``reverse`` per row costs more than the rest of a row)."""
+    prefix, _, suffix = reverse(name, args=[_ID_MARKER]).partition(str(_ID_MARKER))
+    return lambda pk: f"{prefix}{int(pk)}{suffix}"
+
+
+def iso(value: datetime) -> str:
+    """Django's ``date:'c'`` in the current time zone (for ``<time datetime>``)."""
+    return timezone.localtime(value).isoformat()
+
+
+def day(value: datetime) -> str:
+    """Django's ``date:'j M Y'`` in the current time zone ("2 Mar 2026")."""
+    local = timezone.localtime(value)
+    return f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
+
+
+def localized(value: datetime) -> str:
+    """A datetime as ``{{ value }}`` prints it in the template language (current time zone)."""
+    return formats.localize(timezone.localtime(value))
+
+
+def environment(**options: Any) -> Environment:
+    options.pop("autoescape", None)
+    env = Environment(autoescape=True, **options)
+    env.globals.update(id_url=id_url, url=lambda name, *args: reverse(name, args=args))
+    env.filters.update(
+        day=day,
+        intcomma=intcomma,
+        iso=iso,
+        localized=localized,
+        naturaltime=naturaltime,
+        pluralize=pluralize,
+        urlencode=urlencode,
+    )
+    return env
