@@ -98,11 +98,11 @@ TEMPLATES = [
         },
     },
     {
-        # The hottest fragments (list rows), compiled to Python; see socialcrm/jinja.py.
+        # The hottest fragments (list and timeline rows), compiled to Python; see socialcrm/jinja.py.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "socialcrm.jinja.environment", "trim_blocks": True, "lstrip_blocks": True},
+        "OPTIONS": {"environment": "socialcrm.jinja.environment"},
     },
 ]
 # Form widgets render with Jinja2 where Django ships the template for it (socialcrm/renderers.py).

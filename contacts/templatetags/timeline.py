@@ -7,7 +7,7 @@ from django.utils.html import format_html, linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 
-from contacts.models import Activity, Contact, ContactMethod
+from contacts.models import Activity, ContactMethod
 from contacts.services.timeline import sanitize_html
 
 register = template.Library()
@@ -32,13 +32,6 @@ _ICONS: dict[str, str] = {
     Activity.Kind.MERGED: "🔀",
     Activity.Kind.SYSTEM: "⚙️",
 }
-
-
-@register.simple_tag(takes_context=True)
-def shown_name(context: template.Context, contact: Contact) -> str:
-    """The name the person chose (the view's ``shown_names``, by contact id), else theirs."""
-    shown_names = context.get("shown_names") or {}
-    return str(shown_names.get(contact.pk, contact.display_name))
 
 
 @register.simple_tag

@@ -15,9 +15,11 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -44,6 +46,7 @@ from contacts.selectors import (
     timeline_page,
 )
 from contacts.services import timeline as timeline_services
+from contacts.templatetags.timeline import activity_body, kind_icon
 from contacts.views.dedupe import follows_merged_contacts
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
@@ -96,20 +99,35 @@ def in_user_timezone(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """A timeline row and its time, formatted here: the template's ``date`` and
-    ``naturaltime`` filters cost more than the rest of the row."""
+    """A timeline row with its time, icon and body rendered here (Python is cheaper than
+    the template's ``date`` and ``naturaltime`` filters and tags)."""
 
     activity: Activity
     # For <time datetime>, its tooltip ("Monday 2 March 2026, 14:05 CET") and its text ("3 hours ago").
     iso: str
     full: str
     ago: str
+    icon: SafeString
+    body: SafeString
+    # The name the entry's contact chose, on timelines that show whose entry it is (else None).
+    contact_name: str | None
 
     @classmethod
-    def of(cls, activity: Activity) -> TimelineEntry:
+    def of(cls, activity: Activity, shown_names: dict[int, str] | None = None) -> TimelineEntry:
         local = timezone.localtime(activity.occurred_at)
         full = f"{_long_date(local)}, {local:%H:%M} {local.tzname()}"
-        return cls(activity, local.isoformat(), full, naturaltime(activity.occurred_at))
+        contact_name = (
+            None if shown_names is None else shown_names.get(activity.contact_id, activity.contact.display_name)
+        )
+        return cls(
+            activity,
+            local.isoformat(),
+            full,
+            naturaltime(activity.occurred_at),
+            kind_icon(activity),
+            activity_body(activity),
+            contact_name,
+        )
 
 
 @dataclass
@@ -136,8 +154,13 @@ def _day_label(day: date, today: date) -> str:
     return _long_date(day, year=day.year != today.year)
 
 
-def group_by_day(activities: list[Activity], continuing_from: TimelineCursor | None = None) -> list[DayGroup]:
-    """Consecutive entries grouped by their day in the current (the user's) time zone."""
+def group_by_day(
+    activities: list[Activity],
+    continuing_from: TimelineCursor | None = None,
+    shown_names: dict[int, str] | None = None,
+) -> list[DayGroup]:
+    """Consecutive entries grouped by their day in the current (the user's) time zone;
+    with ``shown_names`` (the names contacts chose, by id) each entry names its contact."""
     today = timezone.localdate()
     previous_day = timezone.localdate(continuing_from.occurred_at) if continuing_from else None
     groups: list[DayGroup] = []
@@ -145,7 +168,7 @@ def group_by_day(activities: list[Activity], continuing_from: TimelineCursor | N
         day = timezone.localdate(activity.occurred_at)
         if not groups or groups[-1].day != day:
             groups.append(DayGroup(day, _day_label(day, today), continued=not groups and day == previous_day))
-        groups[-1].entries.append(TimelineEntry.of(activity))
+        groups[-1].entries.append(TimelineEntry.of(activity, shown_names))
     return groups
 
 
@@ -165,13 +188,15 @@ def _timeline_context(
     selected: list[str],
     page_url: str,
     fragment_url: str,
-    show_contact: bool,
+    shown_names: dict[int, str] | None = None,
 ) -> dict[str, Any]:
+    """The timeline section's context; ``timeline_rows`` is its entries already rendered
+    (a Jinja2 template, which the section and the htmx "load more" answer show as is)."""
     filter_params = [("kind", key) for key in selected]
     more_query = urlencode([*filter_params, ("before", page.next_cursor.encode())]) if page.next_cursor else ""
     now = timezone.now()
-    return {
-        "groups": group_by_day(page.activities, before),
+    context = {
+        "groups": group_by_day(page.activities, before, shown_names),
         "cursor": before,
         "next_cursor": page.next_cursor,
         "more_query": more_query,
@@ -179,7 +204,6 @@ def _timeline_context(
         "kind_filters": [(key, label, key in selected) for key, (label, _) in KIND_FILTERS.items()],
         "page_url": page_url,
         "fragment_url": fragment_url,
-        "show_contact": show_contact,
         "editable": {
             activity.pk
             for activity in page.activities
@@ -187,6 +211,9 @@ def _timeline_context(
         },
         "tz_name": timezone.get_current_timezone_name(),
     }
+    rows = render_to_string("contacts/partials/timeline_rows.html", context, request)
+    context["timeline_rows"] = mark_safe(rows)  # noqa: S308 - an autoescaping engine's output
+    return context
 
 
 def _contact_timeline(request: HttpRequest, contact: Contact) -> dict[str, Any]:
@@ -200,7 +227,6 @@ def _contact_timeline(request: HttpRequest, contact: Contact) -> dict[str, Any]:
         selected=selected,
         page_url=reverse("contacts:detail", kwargs={"pk": contact.pk}),
         fragment_url=reverse("contacts:timeline", kwargs={"pk": contact.pk}),
-        show_contact=False,
     )
 
 
@@ -269,8 +295,9 @@ def contact_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     """The timeline fragment: the whole section (filters changed) or the next rows ("load more")."""
     contact = contact_get(user=request.user, pk=pk)
     context = _contact_timeline(request, contact)
-    template = "contacts/partials/timeline_rows.html" if context["cursor"] else "contacts/partials/timeline.html"
-    return render(request, template, context)
+    if context["cursor"]:
+        return HttpResponse(context["timeline_rows"])
+    return render(request, "contacts/partials/timeline.html", context)
 
 
 def _redirect_to_timeline(contact_id: int) -> HttpResponse:
@@ -366,11 +393,10 @@ def _organization_timeline(
         selected=selected,
         page_url=reverse("contacts:organization_detail", kwargs={"pk": organization.pk}),
         fragment_url=reverse("contacts:organization_timeline", kwargs={"pk": organization.pk}),
-        show_contact=True,
+        shown_names={
+            activity.contact_id: privacy[activity.contact_id].name_for(activity.contact) for activity in shown
+        },
     )
-    context["shown_names"] = {
-        activity.contact_id: privacy[activity.contact_id].name_for(activity.contact) for activity in shown
-    }
     if people is not None:
         listed = [person for person in people if privacy[person.pk].shows("organization")]
         context["people"] = shown_contacts(listed, privacy=privacy)
@@ -402,5 +428,6 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def organization_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     organization = organization_get(user=request.user, pk=pk)
     context = _organization_timeline(request, organization)
-    template = "contacts/partials/timeline_rows.html" if context["cursor"] else "contacts/partials/timeline.html"
-    return render(request, template, context)
+    if context["cursor"]:
+        return HttpResponse(context["timeline_rows"])
+    return render(request, "contacts/partials/timeline.html", context)
