@@ -13,6 +13,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from socialcrm import roles
+from socialcrm.context_processors import navigation
 from socialcrm.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from socialcrm.models import User
 from socialcrm.roles import Role
@@ -123,3 +124,16 @@ def test_each_demo_account_signs_in_and_sees_its_own_navigation(db: None) -> Non
         html = home.content.decode()
         assert (f'href="{reverse("team:invitations")}"' in html) == ("Invitations" in EXPECTED_NAVIGATION[key])
         assert (f'href="{reverse("admin:index")}"' in html) == ("Admin" in EXPECTED_NAVIGATION[key])
+
+
+def test_the_navigation_is_worked_out_once_per_request(alice: User) -> None:
+    """Every template rendered with the request runs the context processors: the entries
+    (a role check per entry) are computed the first time only."""
+    request = RequestFactory().get("/")
+    request.user = alice
+    first = navigation(request)["nav_items"]
+    assert {item["label"] for item in first} >= {"Home"}
+    assert navigation(request)["nav_items"] is first
+    another = RequestFactory().get("/")
+    another.user = alice
+    assert navigation(another)["nav_items"] is not first
