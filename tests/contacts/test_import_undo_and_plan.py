@@ -4,6 +4,8 @@ and undo puts back what an import changed on contacts that were already in the t
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +14,8 @@ from django.urls import reverse
 
 from consent.models import Suppression
 from consent.suppression import identifier_digest
-from contacts.importing.plan import Planner
+from contacts.importing.parse import ImportRow, Method
+from contacts.importing.plan import Planner, _first_planning
 from contacts.models import Contact, ImportJob, ImportPlanBatch, Organization, Tag
 from contacts.services import imports as services
 from contacts.services.contacts import contact_update
@@ -188,3 +191,24 @@ def test_a_finished_import_page_runs_a_constant_number_of_queries(
     text = " ".join(page.split())
     assert f"delete the {people} contacts it created" in text
     assert f"put back the {people} existing contacts it updated as they were" in text
+
+
+def test_an_invalid_row_does_not_keep_its_batch_alive_until_a_garbage_collection() -> None:
+    # Django's ValidationError is a reference cycle; with its traceback it held the frames of
+    # the planning, whose callers hold the batch (~25% of a 100,000-row preview's CPU went in
+    # collecting them).
+    class Batch:
+        pass
+
+    def plan_in_a_batch() -> weakref.ref[Batch]:
+        batch = Batch()
+        rows = [ImportRow(2, first_name="Ann", emails=[Method("not-an-email")]), ImportRow(3, phones=[Method("12")])]
+        planned = [_first_planning(row) for row in rows]
+        assert [p.action for p in planned] == ["invalid", "invalid"]
+        return weakref.ref(batch)
+
+    gc.disable()
+    try:
+        assert plan_in_a_batch()() is None
+    finally:
+        gc.enable()
