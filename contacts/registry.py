@@ -57,6 +57,9 @@ class ContactPanel:
     one contact query, so the panel renders without queries of its own: ``render`` finds
     them as ``contact.<name>`` and queries itself only when they are missing (the panel
     rendered on its own, after an htmx action). Names should start with the panel's name.
+    The contact query is compiled once per user shape (``contact_card_get``): the annotations
+    may depend on the user's id, roles and teams only, and take the time from
+    ``socialcrm.stored_queries.RequestNow``, never from a ``timezone.now()`` value.
     """
 
     name: str
@@ -101,6 +104,12 @@ def contact_panel_prefetches(request: HttpRequest) -> dict[str, Any]:
     return {
         name: value for panel in contact_panels() if panel.prefetch for name, value in panel.prefetch(request).items()
     }
+
+
+def contact_panel_prefetches_shape() -> tuple[tuple[str, Any], ...]:
+    """What ``contact_panel_prefetches``'s annotations depend on besides the user: the
+    registered panels' prefetches (part of the stored contact query's key)."""
+    return tuple((panel.name, panel.prefetch) for panel in contact_panels() if panel.prefetch)
 
 
 def register_gate(gate: Callable[[Contact, str], Decision]) -> None:

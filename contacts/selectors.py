@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -41,6 +41,7 @@ from socialcrm import roles
 from socialcrm.models import Team, User
 from socialcrm.pagination import TimeCursor as TimelineCursor
 from socialcrm.pagination import newest_first
+from socialcrm.stored_queries import StoredQueries
 
 RowT = TypeVar("RowT", bound=Model)
 
@@ -228,30 +229,62 @@ class ContactCard:
     tags: list[str]
 
 
-def contact_card_get(*, user: Any, pk: int, annotations: Mapping[str, Any] | None = None) -> ContactCard:
+# The contact page's contact query, compiled once per shape (``_card_shape``).
+_stored_cards: StoredQueries[Contact] = StoredQueries(Contact)
+
+
+def _card_shape(user: Any, annotations_shape: Hashable) -> Hashable:
+    """Everything the contact card query's SQL depends on: the database, who the user is
+    (their id appears in the reminders' and the bell's subqueries), their roles, the teams
+    they see and manage, and what the caller's annotations depend on besides the user."""
+    team_ids = visible_team_ids(user)
+    return (
+        connection.alias,
+        user.pk,
+        user.is_active,
+        roles.is_admin(user),
+        roles.role_names(user),
+        None if team_ids is None else tuple(team_ids),
+        tuple(sorted(managed_team_ids(user))),
+        annotations_shape,
+    )
+
+
+def contact_card_get(
+    *,
+    user: Any,
+    pk: int,
+    annotations: Callable[[], Mapping[str, Any]] = dict,
+    annotations_shape: Hashable = (),
+) -> ContactCard:
     """``contact_get`` with the contact's methods (primary first) and tag names, in one query.
 
     The methods and tags come as JSON arrays from correlated subqueries rather than two
     more queries: the contact page's budget is ten queries for everything, panels included.
-    ``annotations`` (the panels' prefetches, the header's bell) join the same query.
+    ``annotations()`` (the panels' prefetches, the header's bell) join the same query; they
+    may depend on the user and on ``annotations_shape`` only, and take the time from
+    ``RequestNow``: the query is compiled once per shape (``socialcrm.stored_queries``).
     """
-    methods = json_rows(
-        ContactMethod.objects.filter(contact_id=OuterRef("pk")),
-        id="id",
-        kind="kind",
-        value="value",
-        normalized="normalized",
-        label="label",
-        is_primary="is_primary",
-    )
-    tags = json_rows(Contact.tags.through.objects.filter(contact_id=OuterRef("pk")), name="tag__name")
-    contact = (
-        visible_contacts(user)
-        .select_related("organization", "owner", "team")
-        .annotate(card_methods=methods, card_tags=tags, **(annotations or {}))
-        .filter(pk=pk)
-        .first()
-    )
+
+    def build(contact_pk: int) -> QuerySet[Contact]:
+        methods = json_rows(
+            ContactMethod.objects.filter(contact_id=OuterRef("pk")),
+            id="id",
+            kind="kind",
+            value="value",
+            normalized="normalized",
+            label="label",
+            is_primary="is_primary",
+        )
+        tags = json_rows(Contact.tags.through.objects.filter(contact_id=OuterRef("pk")), name="tag__name")
+        return (
+            visible_contacts(user)
+            .select_related("organization", "owner", "team")
+            .annotate(card_methods=methods, card_tags=tags, **annotations())
+            .filter(pk=contact_pk)
+        )
+
+    contact: Any = _stored_cards.first(_card_shape(user, annotations_shape), build, pk)
     if contact is None:
         raise Http404("No such contact.")
     method_rows = sorted(contact.card_methods or [], key=lambda row: (row["kind"], not row["is_primary"], row["id"]))

@@ -39,6 +39,7 @@ from contacts.selectors import (
 )
 from socialcrm import roles
 from socialcrm.models import Team, User
+from socialcrm.stored_queries import RequestNow
 
 PENDING = Q(status__in=OPEN_REMINDER_STATUSES)
 UPCOMING_LIMIT = 50
@@ -88,7 +89,7 @@ def reminders_for_ids(*, user: Any, ids: Iterable[int]) -> list[Reminder]:
 
 
 def _due(user: Any, now: datetime | None) -> QuerySet[Reminder]:
-    reminders = Reminder.objects.filter(PENDING, assignee=user, due_at__lte=now or timezone.now())
+    reminders = Reminder.objects.filter(PENDING, assignee=user, due_at__lte=now or RequestNow())
     if not roles.is_admin(user):
         # A subquery rather than visible_team_ids(): no second query on pages that never need it.
         reminders = reminders.filter(
@@ -238,7 +239,7 @@ def digest_items(*, user: Any, zone: ZoneInfo, now: datetime) -> tuple[list[Remi
 
 
 def _panel_reminders(user: Any, contact_ref: Any, now: datetime | None) -> QuerySet[Reminder]:
-    since = (now or timezone.now()) - timedelta(days=30)
+    since = RequestNow(-timedelta(days=30)) if now is None else now - timedelta(days=30)
     return visible_reminders(user).filter(contact_id=contact_ref).filter(PENDING | Q(completed_at__gte=since))
 
 

@@ -18,6 +18,7 @@ from contacts.selectors import json_datetime, json_rows, model_json_rows, models
 from enrichment import resilience, services
 from enrichment.models import ProviderCheck, ProviderState, SocialProfile
 from enrichment.sanitize import safe_url
+from socialcrm.stored_queries import RequestNow
 
 NETWORK_LABELS = {
     "gravatar": "Gravatar",
@@ -140,7 +141,7 @@ def panel_prefetch(request: HttpRequest) -> dict[str, Any]:
     The shown profiles as JSON objects, and each failed provider check with when its
     provider's breaker closes (null when it is not open).
     """
-    breaker = ProviderState.objects.filter(provider=OuterRef("provider"), opened_until__gt=timezone.now())
+    breaker = ProviderState.objects.filter(provider=OuterRef("provider"), opened_until__gt=RequestNow())
     return {
         PROFILES_ANNOTATION: model_json_rows(_shown_profiles(OuterRef("pk"))),
         PROBLEMS_ANNOTATION: json_rows(

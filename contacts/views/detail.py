@@ -28,6 +28,7 @@ from contacts.forms import QuickLogForm
 from contacts.models import Activity, Contact, Organization
 from contacts.registry import (
     contact_panel_prefetches,
+    contact_panel_prefetches_shape,
     contact_panels,
     contact_privacy,
     contact_privacy_for,
@@ -240,8 +241,12 @@ def _quick_log_context(contact: Contact, form: QuickLogForm) -> dict[str, Any]:
 
 def _contact_card(request: HttpRequest, pk: int) -> ContactCard:
     """The contact with what the header card, the panels and the header's bell show: one query."""
-    annotations = {**contact_panel_prefetches(request), **bell_prefetch(request)}
-    card = contact_card_get(user=request.user, pk=pk, annotations=annotations)
+    card = contact_card_get(
+        user=request.user,
+        pk=pk,
+        annotations=lambda: {**contact_panel_prefetches(request), **bell_prefetch(request)},
+        annotations_shape=contact_panel_prefetches_shape(),
+    )
     bell_prefetched(request, card.contact)
     return card
 
