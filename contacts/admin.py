@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from contacts.models import Activity, Contact, ContactMethod, Organization, Tag
 
@@ -24,6 +25,8 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_display = ("name", "domain", "team", "archived")
     list_filter = ("team", "archived")
     search_fields = ("name", "domain")
+    # A website typed without a scheme is https (the app's own form does the same).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Tag)
