@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -26,6 +27,9 @@ from socialcrm.audit.registry import Action as AuditAction
 from socialcrm.audit.services import audit_record
 
 dpo_required = roles.role_required(roles.Role.DPO)
+# Jinja2 templates (templates/jinja2/): their output is marked safe where a page shows it.
+CONSENT_PANEL_TEMPLATE = "consent/partials/consent_panel.html"
+PREFERENCES_PANEL_TEMPLATE = "consent/partials/preferences_panel.html"
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -51,20 +55,31 @@ def _audit_view(request: HttpRequest, contact: Contact) -> None:
     audit_record(actor=request.user, action=AuditAction.CONTACT_VIEWED, object_type="contact", object_id=contact.pk)
 
 
-def consent_panel(request: HttpRequest, contact: Contact) -> str:
+def consent_panel(request: HttpRequest, contact: Contact) -> SafeString:
     """The contact page's consent panel (registered in ConsentConfig.ready).
 
     Its data is the one ``consent_snapshot`` query the header card's privacy rules already
     made; the ledger's records and receipts are a link away (the history is on the timeline).
     """
-    context = _consent_panel_context(contact, with_history=False)
-    return render_to_string("consent/partials/consent_panel.html", context, request)
+    return _consent_panel(request, _consent_panel_context(contact, with_history=False))
 
 
-def preferences_panel(request: HttpRequest, contact: Contact) -> str:
+def preferences_panel(request: HttpRequest, contact: Contact) -> SafeString:
     """The contact page's privacy-preferences summary (registered in ConsentConfig.ready)."""
     context = {"contact": contact, "preference": selectors.preference_for(contact)}
-    return render_to_string("consent/partials/preferences_panel.html", context, request)
+    return mark_safe(render_to_string(PREFERENCES_PANEL_TEMPLATE, context, request))  # noqa: S308 - an autoescaping engine's output
+
+
+def _consent_panel(request: HttpRequest, context: dict[str, Any]) -> SafeString:
+    return mark_safe(render_to_string(CONSENT_PANEL_TEMPLATE, context, request))  # noqa: S308 - an autoescaping engine's output
+
+
+def _consent_page(request: HttpRequest, contact: Contact, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """The consent page: both panels (Jinja2 templates, which the page shows rendered)."""
+    _audit_view(request, contact)
+    context["consent_panel"] = _consent_panel(request, context)
+    context["preferences_panel"] = preferences_panel(request, contact)
+    return render(request, "consent/contact_consent.html", context, status=status)
 
 
 @require_GET
@@ -72,10 +87,7 @@ def preferences_panel(request: HttpRequest, contact: Contact) -> str:
 def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
     """The consent panel as a page of its own (where recording lands without JavaScript)."""
     contact = contact_get(user=request.user, pk=pk)
-    _audit_view(request, contact)
-    context = _consent_panel_context(contact)
-    context["preference"] = selectors.preference_for(contact)
-    return render(request, "consent/contact_consent.html", context)
+    return _consent_page(request, contact, _consent_panel_context(contact))
 
 
 @require_POST
@@ -102,7 +114,7 @@ def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             recorded = f"Recorded: {data['purpose'].name}, {event.get_action_display().lower()}."
             if request.htmx:
                 context = _consent_panel_context(contact, recorded=recorded)
-                return render(request, "consent/partials/consent_panel.html", context)
+                return render(request, CONSENT_PANEL_TEMPLATE, context)
             messages.success(request, recorded)
             target = data["next"]
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
@@ -110,10 +122,8 @@ def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return redirect(target)
     context = _consent_panel_context(contact, form)
     if request.htmx:
-        return render(request, "consent/partials/consent_panel.html", context, status=422)
-    context["preference"] = selectors.preference_for(contact)
-    _audit_view(request, contact)
-    return render(request, "consent/contact_consent.html", context, status=422)
+        return render(request, CONSENT_PANEL_TEMPLATE, context, status=422)
+    return _consent_page(request, contact, context, status=422)
 
 
 @require_GET

@@ -1,4 +1,5 @@
-"""The Jinja2 environment for the templates under ``templates/jinja2/`` (the hottest fragments: list and timeline rows).
+"""The Jinja2 environment for the templates under ``templates/jinja2/`` (the hottest fragments:
+list and timeline rows, the contact page's reminders and consent panels).
 
 Rendering a row with Django's template language costs a few tenths of a millisecond
 (variable resolution, ``{% url %}``, filters that parse their format string each call);
@@ -14,9 +15,11 @@ from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import intcomma, naturaltime
 from django.template.defaultfilters import pluralize, urlencode
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.dates import MONTHS_3
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 from jinja2 import Environment
 
@@ -42,23 +45,43 @@ def day(value: datetime) -> str:
     return f"{local.day} {MONTHS_3[local.month].title()} {local.year}"
 
 
+def day_month(value: datetime) -> str:
+    """Django's ``date:'j M'`` in the current time zone ("2 Mar")."""
+    local = timezone.localtime(value)
+    return f"{local.day} {MONTHS_3[local.month].title()}"
+
+
+def weekday_time(value: datetime) -> str:
+    """Django's ``date:'D j M, H:i'`` in the current time zone ("Mon 2 Mar, 14:05")."""
+    local = timezone.localtime(value)
+    return f"{WEEKDAYS_ABBR[local.weekday()]} {local.day} {MONTHS_3[local.month].title()}, {local:%H:%M}"
+
+
 def localized(value: datetime) -> str:
     """A datetime as ``{{ value }}`` prints it in the template language (current time zone)."""
     return formats.localize(timezone.localtime(value))
 
 
+def form_fields(form: Any) -> SafeString:
+    """A form's fields, errors and help as every page shows them (the template language's
+    ``partials/form_fields.html``, one copy for both engines)."""
+    return mark_safe(render_to_string("partials/form_fields.html", {"form": form}))  # noqa: S308 - an autoescaping engine's output
+
+
 def environment(**options: Any) -> Environment:
     options.pop("autoescape", None)
     env = Environment(autoescape=True, **options)
-    env.globals.update(id_url=id_url, url=lambda name, *args: reverse(name, args=args))
+    env.globals.update(form_fields=form_fields, id_url=id_url, url=lambda name, *args: reverse(name, args=args))
     env.filters.update(
         capfirst=capfirst,
         day=day,
+        day_month=day_month,
         intcomma=intcomma,
         iso=iso,
         localized=localized,
         naturaltime=naturaltime,
         pluralize=pluralize,
         urlencode=urlencode,
+        weekday_time=weekday_time,
     )
     return env

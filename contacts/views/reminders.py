@@ -76,15 +76,18 @@ def _panel_context(request: HttpRequest, contact: Contact, form: ReminderForm | 
     return context
 
 
-def reminder_panel(request: HttpRequest, contact: Contact) -> SafeString:
-    """The contact page's reminders panel (registered with ``register_contact_panel``)."""
+def reminder_panel(request: HttpRequest, contact: Contact, form: ReminderForm | None = None) -> SafeString:
+    """The contact page's reminders panel (registered with ``register_contact_panel``), a
+    Jinja2 template (templates/jinja2/), which pages show rendered."""
     return SafeString(
-        render_to_string("contacts/partials/reminder_panel.html", _panel_context(request, contact), request=request)
+        render_to_string(
+            "contacts/partials/reminder_panel.html", _panel_context(request, contact, form), request=request
+        )
     )
 
 
 def _panel_response(request: HttpRequest, contact: Contact, form: ReminderForm | None = None) -> HttpResponse:
-    return render(request, "contacts/partials/reminder_panel.html", _panel_context(request, contact, form))
+    return HttpResponse(reminder_panel(request, contact, form))
 
 
 def _after_action(request: HtmxHttpRequest, contact: Contact, message: str) -> HttpResponse:
@@ -128,7 +131,8 @@ def reminder_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return _after_action(request, contact, "Reminder set.")
     if request.htmx:
         return _panel_response(request, contact, form)
-    return render(request, "contacts/reminder_form.html", _panel_context(request, contact, form), status=400)
+    context = {"contact": contact, "reminder_panel": reminder_panel(request, contact, form)}
+    return render(request, "contacts/reminder_form.html", context, status=400)
 
 
 def _act(request: HtmxHttpRequest, pk: int, action: Any, message: str) -> HttpResponse:
