@@ -98,7 +98,8 @@ TEMPLATES = [
         },
     },
     {
-        # The hottest fragments (list and timeline rows), compiled to Python; see socialcrm/jinja.py.
+        # The hottest fragments (list and timeline rows, the biggest contact panels), compiled to
+        # Python; see socialcrm/jinja.py.
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates" / "jinja2"],
         "APP_DIRS": False,

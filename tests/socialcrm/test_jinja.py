@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from django import forms
 from django.template import Context, Template
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,9 +27,19 @@ def test_id_url_fills_in_the_id_of_the_reversed_url() -> None:
 def test_dates_match_the_template_language_in_the_current_time_zone() -> None:
     env = environment()
     moment = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)  # already 2 March in Tokyo
-    django = Template("{{ at|date:'c' }}|{{ at|date:'j M Y' }}|{{ at }}")
-    jinja = env.from_string("{{ at|iso }}|{{ at|day }}|{{ at|localized }}")
+    django = Template("{{ at|date:'c' }}|{{ at|date:'j M Y' }}|{{ at }}|{{ at|date:'j M' }}|{{ at|date:'D j M, H:i' }}")
+    jinja = env.from_string("{{ at|iso }}|{{ at|day }}|{{ at|localized }}|{{ at|day_month }}|{{ at|weekday_time }}")
     with timezone.override("Asia/Tokyo"):
         expected = django.render(Context({"at": moment}))
         assert jinja.render(at=moment) == expected
     assert "2 Mar 2026" in expected
+    assert expected.endswith("|Mon 2 Mar, 08:30")
+
+
+def test_form_fields_are_the_template_languages_partial_with_its_escaping() -> None:
+    form = forms.Form()
+    form.fields["note"] = forms.CharField(label="<b>Note</b>", help_text="Ok")
+    html = environment().from_string("{{ form_fields(form) }}").render(form=form)
+    assert html == render_to_string("partials/form_fields.html", {"form": form})
+    assert "&lt;b&gt;Note&lt;/b&gt;" in html
+    assert "<b>" not in html
