@@ -11,7 +11,9 @@ in one of two ways:
   message ---------`` (Thunderbird's ``-------- Forwarded Message --------``), Apple Mail's
   ``Begin forwarded message:``, Outlook's ``-----Original Message-----`` or a line of
   underscores. Outlook writes those two into replies as well, so they count only under a
-  forward's subject (``Fw:``, ``Fwd:``...). The quoted block has no Message-ID: the original
+  forward's subject (``Fw:``, ``Fwd:``...). Markers, labels and dates in other languages
+  ("Weitergeleitete Nachricht", "De :", "lundi 18 mars 2024") come from the tables of
+  ``forward_labels.py``. The quoted block has no Message-ID: the original
   gets a key derived from its sender, minute, subject and body, so the same mail forwarded
   by three teammates from three different clients is one timeline entry.
 
@@ -25,9 +27,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 
+from contacts.email.forward_labels import CC, DATE, FROM, LANGUAGES, MONTHS, SUBJECT, TO, ClientLanguage
 from contacts.email.parse import (
     Address,
     BrokenMessage,
@@ -40,30 +44,44 @@ from contacts.email.parse import (
 MAX_DEPTH = 5
 _SCAN_CHARS = 50_000  # where the marker may be: the top of the body, not a 10 MB paste
 
+
+def _alternatives(labels: Iterable[str]) -> str:
+    # Longest first: a label that begins another ("Da", "Data") is tried after it.
+    return "|".join(re.escape(label).replace(r"\ ", r"[ \t]+") for label in sorted(set(labels), key=len, reverse=True))
+
+
+_SPACE = r"[ \t\xa0\u202f]"  # French clients put a (non-breaking) space before a colon
+_FORWARDED = _alternatives(label for lang in LANGUAGES for label in lang.forwarded)
+_FORWARDED_INTRO = _alternatives(label for lang in LANGUAGES for label in lang.forwarded_intro)
+_ORIGINAL = _alternatives(label for lang in LANGUAGES for label in lang.original)
 _MARKER = re.compile(
     r"^[ \t>]*(?:"
-    r"(?P<forward>-{2,}[ \t]*Forwarded message[ \t]*-{2,}|Begin forwarded message:)"
-    r"|(?P<ambiguous>-{2,}[ \t]*Original Message[ \t]*-{2,}|_{20,})"
+    rf"(?P<forward>-{{2,}}[ \t]*(?:{_FORWARDED})[ \t]*-{{2,}}|(?:{_FORWARDED_INTRO}){_SPACE}*:)"
+    rf"|(?P<ambiguous>-{{2,}}[ \t]*(?:{_ORIGINAL})[ \t]*-{{2,}}|_{{20,}})"
     r")[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_FORWARD_SUBJECT = re.compile(r"^\W*(?:fwd?|wg|tr|rv|enc|vs|doorst)\s*:", re.IGNORECASE)
-_HEADER_LINE = re.compile(r"^\**(from|sent|date|to|cc|subject|reply-to)\**[ \t]*:\**[ \t]*(.*)$", re.IGNORECASE)
+_FORWARD_SUBJECT = re.compile(
+    rf"^\W*(?:{_alternatives(prefix for lang in LANGUAGES for prefix in lang.subject_prefixes)})\s*:", re.IGNORECASE
+)
+_HEADER_FIELDS = {label: name for lang in LANGUAGES for label, name in lang.headers.items()}
+_HEADER_LINE = re.compile(
+    rf"^\**(?P<label>{_alternatives(_HEADER_FIELDS)})\**{_SPACE}*:\**{_SPACE}*(?P<value>.*)$", re.IGNORECASE
+)
 _QUOTE_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*")
 _NAME_ADDR = re.compile(r'^\s*"?(?P<name>[^<>"]*?)"?\s*<(?P<email>[^<>\s]+)>\s*$')
 _MAILTO = re.compile(r"\[mailto:([^\]\s]+)\]", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
-# The date lines mail clients write, once weekday, "at", commas and the zone are gone: "Mar 18 2024
-# 9:02 AM" (Gmail), "March 18 2024 8:02 AM" (Outlook), "18 March 2024 09:02:41" (Apple Mail),
-# "18 Mar 2024 09:02:41" (Thunderbird, RFC 5322 with its numeric zone).
+# The date lines mail clients write, once the weekday, the words around the time ("at", "um",
+# "a las"...), commas and the zone are gone and the month is in English: "Mar 18 2024 9:02 AM"
+# (Gmail), "18 Mar 2024 09:02:41" (Apple Mail, Thunderbird), "18.03.2024 09:02" (German).
 _DATE_FORMATS = tuple(
     f"{day} {clock}"
-    for day in ("%b %d %Y", "%B %d %Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d")
+    for day in ("%b %d %Y", "%d %b %Y", "%Y-%m-%d", "%d.%m.%Y")
     for clock in ("%I:%M %p", "%I:%M:%S %p", "%H:%M", "%H:%M:%S")
 )
 _COMMENT = re.compile(r"\s*\([^()]*\)\s*$")  # "-0500 (EST)"
-_WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
 _ZONE = re.compile(
     r"\s*\(?(?:(?:GMT|UTC)(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?"
     r"|(?P<numeric>[+-]\d{4})|(?P<name>[A-Z]{2,5}))\)?$"
@@ -72,6 +90,7 @@ _ZONE_NAMES = {
     "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120,
     "EET": 120, "EEST": 180, "MSK": 180, "EST": -300, "EDT": -240, "CST": -360, "CDT": -300,
     "MST": -420, "MDT": -360, "PST": -480, "PDT": -420, "JST": 540, "AEST": 600, "AEDT": 660,
+    "MEZ": 60, "MESZ": 120,
 }  # fmt: skip
 
 
@@ -114,7 +133,7 @@ def _inline_original(message: ParsedEmail) -> ParsedEmail | None:
         if marker["ambiguous"] and not _FORWARD_SUBJECT.match(message.subject):
             continue  # Outlook quotes the mail a reply answers the same way
         headers, body = _header_block(text[marker.end() :])
-        sender = _sender(headers.get("from", ""))
+        sender = _sender(headers.get(FROM, ""))
         if sender is not None:
             return _quoted_message(message, sender, headers, body)
     return None
@@ -134,8 +153,8 @@ def _header_block(text: str) -> tuple[dict[str, str], str]:
             break
         match = _HEADER_LINE.match(line)
         if match:
-            last = match[1].lower()
-            headers.setdefault(last, match[2].strip())
+            last = _HEADER_FIELDS[_WHITESPACE.sub(" ", match["label"].lower())]
+            headers.setdefault(last, match["value"].strip())
         elif last:  # a long To or Cc wrapped onto the next line
             headers[last] = f"{headers[last]} {line}"
         else:
@@ -166,8 +185,8 @@ def _address_list(name: str, value: str) -> list[Address]:
 
 
 def _quoted_message(wrapper: ParsedEmail, sender: Address, headers: dict[str, str], body: str) -> ParsedEmail:
-    subject = headers.get("subject", "")[:500]
-    date = quoted_date(headers.get("date") or headers.get("sent", ""), wrapper.date)
+    subject = headers.get(SUBJECT, "")[:500]
+    date = quoted_date(headers.get(DATE, ""), wrapper.date)
     message_id = _derived_id(sender, date, subject, body)
     return replace(
         wrapper,
@@ -176,8 +195,8 @@ def _quoted_message(wrapper: ParsedEmail, sender: Address, headers: dict[str, st
         subject=subject,
         date=date or wrapper.date,  # no readable date: it was written before it was forwarded
         sender=sender,
-        to=_address_list("to", headers.get("to", "")),
-        cc=_address_list("cc", headers.get("cc", "")),
+        to=_address_list("to", headers.get(TO, "")),
+        cc=_address_list("cc", headers.get(CC, "")),
         in_reply_to="",
         references=[],
         text=body,
@@ -213,15 +232,39 @@ def quoted_date(value: str, context: datetime | None) -> datetime | None:
         zone = _zone(match)
         if zone is not None:
             value = value[: match.start()]
-    text = _WHITESPACE.sub(" ", _WEEKDAY.sub("", value).replace(",", " ").replace(" at ", " ")).strip()
-    for pattern in _DATE_FORMATS:
-        try:
-            naive = datetime.strptime(text, pattern)  # noqa: DTZ007 - the zone is attached below
-        except ValueError:
+    default = context.tzinfo if context is not None and context.tzinfo is not None else UTC
+    tokens = value.replace(",", " ").split()
+    tried = set()
+    for language in LANGUAGES:
+        text = _in_english(tokens, language)
+        if text in tried:
             continue
-        default = context.tzinfo if context is not None and context.tzinfo is not None else UTC
-        return naive.replace(tzinfo=zone or default)
+        tried.add(text)
+        for pattern in _DATE_FORMATS:
+            try:
+                naive = datetime.strptime(text, pattern)  # noqa: DTZ007 - the zone is attached below
+            except ValueError:
+                continue
+            return naive.replace(tzinfo=zone or default)
     return None
+
+
+def _in_english(tokens: list[str], language: ClientLanguage) -> str:
+    """A date's words as ``language`` reads them, in the form of ``_DATE_FORMATS``.
+
+    A weekday is only ever the first word: "mar" first is mardi (French), later marzo (Spanish).
+    """
+    words = [token.rstrip(".") for token in tokens]  # "Mo., 18. März" (German), "seg., 18 de mar. de"
+    if words and words[0].lower() in language.weekdays:
+        words = words[1:]
+    english = []
+    for word in words:
+        lower = word.lower()
+        if lower in language.date_fillers:
+            continue
+        month = next((number for number, names in enumerate(language.months) if lower in names), None)
+        english.append(word if month is None else MONTHS[month])
+    return " ".join(english)
 
 
 def _zone(match: re.Match[str]) -> timezone | None:

@@ -1,7 +1,9 @@
 """Forwards into the dropbox: a teammate's forward is logged as the original it carries.
 
 The samples under tests/fixtures/email/forwards/ are one mail from Amara (Mon 18 Mar 2024,
-09:02 CET) forwarded the way each client does it, plus hostile and look-alike messages.
+09:02 CET) forwarded the way each client does it, in English and (``<language>_<client>``)
+in the clients' German, French, Spanish, Dutch, Italian and Portuguese, plus hostile and
+look-alike messages.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from contacts.email.forward_labels import LANGUAGES
 from contacts.email.forwards import MAX_DEPTH, Forwarders, originals, quoted_date
 from contacts.email.ingest import Source, email_ingest
 from contacts.email.parse import parse_message
@@ -67,6 +70,93 @@ def test_an_inline_forward_is_logged_as_the_original(dropbox: str, amara: Contac
     assert "For the CRM" not in entry.body and "Forwarded" not in entry.body
     assert entry.body_html == ""  # the forward's HTML (with its script) is the forwarder's, not kept
     assert entry.external_id.endswith("@forwarded")
+
+
+# Gmail localizes the marker and "From" only; Outlook (under its own Fw: prefix) every label.
+LOCALIZED = [
+    ("de_gmail_inline.eml", "Amara Okafor"),  # Weitergeleitete Nachricht, "Mo., 18. März 2024 um 09:02 Uhr"
+    ("de_outlook_inline.eml", "Okafor, Amara"),  # WG:, Ursprüngliche Nachricht, "Montag, 18. März 2024 09:02"
+    ("de_apple_inline.eml", "Amara Okafor"),  # Anfang der weitergeleiteten Nachricht:, "... 09:02:41 MEZ"
+    ("fr_thunderbird_inline.eml", "Amara Okafor"),  # Message transféré, "Sujet :", "Pour :", "Copie à :"
+    ("fr_outlook_inline.eml", "Okafor, Amara"),  # TR:, Message d'origine, "De\xa0:", "lundi 18 mars 2024 09:02"
+    ("es_gmail_inline.eml", "Amara Okafor"),  # Mensaje reenviado, "lun, 18 mar 2024 a las 9:02"
+    ("es_outlook_inline.eml", "Okafor, Amara"),  # RV:, Mensaje original, "lunes, 18 de marzo de 2024 9:02"
+    ("nl_gmail_inline.eml", "Amara Okafor"),  # Doorgestuurd bericht, "ma 18 mrt 2024 om 09:02"
+    ("nl_outlook_inline.eml", "Okafor, Amara"),  # Doorst:, Oorspronkelijk bericht, "maandag 18 maart 2024 09:02"
+    ("it_gmail_inline.eml", "Amara Okafor"),  # Messaggio inoltrato, "lun 18 mar 2024 alle ore 09:02"
+    ("it_outlook_inline.eml", "Okafor, Amara"),  # I:, Messaggio originale, "lunedì 18 marzo 2024 09:02"
+    ("pt_gmail_inline.eml", "Amara Okafor"),  # Mensagem encaminhada, "seg., 18 de mar. de 2024 às 09:02"
+    ("pt_outlook_inline.eml", "Okafor, Amara"),  # ENC:, Mensagem original, "segunda-feira, 18 de março ..."
+]
+
+
+@pytest.mark.parametrize(("name", "sender_name"), LOCALIZED)
+def test_a_localized_inline_forward_is_logged_as_the_original(
+    dropbox: str, amara: Contact, name: str, sender_name: str
+):
+    response = post_signed(dropbox, forward(name))
+
+    assert (response.json()["forwards_unwrapped"], response.json()["logged"]) == (1, 1)
+    entry = Activity.objects.get(contact=amara)
+    assert (entry.direction, entry.subject, entry.source) == ("in", "Pricing question", "dropbox")
+    assert entry.occurred_at.replace(second=0) == SENT_AT
+    assert entry.payload["from"] == {"name": sender_name, "email": "amara.okafor@northwind.example"}
+    assert [address["email"] for address in entry.payload["to"]] == ["alex.morgan@ourco.example"]
+    assert [address["email"] for address in entry.payload["cc"]] == ["lukas@brandt-soehne.example"]
+    assert entry.body == (
+        "Hi Alex,\n\nBefore Tuesday: could you send the volume pricing for 500 seats? Lukas\n"
+        "needs it for the budget round on Thursday.\n\nThanks,\nAmara"
+    )
+
+
+def test_the_same_mail_forwarded_from_clients_in_seven_languages_is_one_entry(dropbox: str, amara: Contact):
+    names = ["gmail_inline.eml", "outlook_inline.eml", *(name for name, _ in LOCALIZED)]
+
+    statuses = [post_signed(dropbox, forward(name)).json() for name in names]
+
+    assert [(status["logged"], status["already_logged"]) for status in statuses] == [(1, 0)] + [(0, 1)] * (
+        len(names) - 1
+    )
+    assert Activity.objects.filter(contact=amara).count() == 1
+
+
+@pytest.mark.parametrize("name", [name for name, _ in LOCALIZED])
+def test_a_localized_forward_from_a_look_alike_domain_is_not_unwrapped(dropbox: str, amara: Contact, name: str):
+    raw = forward(name)
+    for forwarder in (b"alex.morgan@ourco.example>\r\nTo:", b"bob@staff.example", b"mona.meyer@ourco.example"):
+        raw = raw.replace(forwarder, forwarder.replace(b"example", b"example.invoices-portal.test", 1))
+
+    response = post_signed(dropbox, raw)
+
+    assert (response.json()["forwards_unwrapped"], response.json()["unmatched"]) == (0, 1)
+    assert not Activity.objects.exists()
+
+
+def test_a_german_outlook_reply_quoting_the_mail_it_answers_is_not_unwrapped(dropbox: str, amara: Contact):
+    # "AW:" is a German reply: Outlook quotes the mail it answers below the same marker.
+    raw = forward("de_outlook_inline.eml").replace(b"Subject: WG: Pricing", b"Subject: AW: Pricing")
+
+    response = post_signed(dropbox, raw)
+
+    assert (response.json()["forwards_unwrapped"], response.json()["unmatched"]) == (0, 1)
+
+
+def test_a_localized_date_that_cannot_be_read_takes_the_forwards_date(dropbox: str, amara: Contact):
+    raw = forward("de_outlook_inline.eml").replace(b"Montag, 18. M=C3=A4rz 2024 09:02", b"gestern Vormittag")
+
+    post_signed(dropbox, raw)
+
+    assert Activity.objects.get(contact=amara).occurred_at == datetime(2024, 3, 18, 9, 41, tzinfo=UTC)
+
+
+def test_no_header_label_stands_for_two_fields_across_languages():
+    # The labels are read as one table (Gmail mixes languages): "De" must be From in every language.
+    fields: dict[str, set[str]] = {}
+    for language in LANGUAGES:
+        for label, name in language.headers.items():
+            fields.setdefault(label, set()).add(name)
+
+    assert {label: names for label, names in fields.items() if len(names) > 1} == {}
 
 
 def test_the_forwarded_original_keeps_its_attachments(dropbox: str, amara: Contact):
@@ -192,6 +282,16 @@ def test_a_chain_of_attached_forwards_is_unwrapped_only_so_deep():
         ("18 March 2024 at 09:02:41 CET", datetime(2024, 3, 18, 8, 2, 41, tzinfo=UTC)),  # Apple Mail, UK
         ("March 18, 2024 at 4:02:41 AM GMT-4", datetime(2024, 3, 18, 8, 2, 41, tzinfo=UTC)),  # Apple Mail, US
         ("Mon, 18 Mar 2024 09:02:41 +0100 (CET)", datetime(2024, 3, 18, 8, 2, 41, tzinfo=UTC)),  # Thunderbird
+        ("Mo., 18. März 2024 um 09:02\xa0Uhr", datetime(2024, 3, 18, 8, 2, tzinfo=UTC)),  # Gmail, German
+        ("18. März 2024 um 09:02:41 MESZ", datetime(2024, 3, 18, 7, 2, 41, tzinfo=UTC)),  # Apple Mail, German
+        ("18.03.2024 09:02", datetime(2024, 3, 18, 8, 2, tzinfo=UTC)),
+        ("mar. 19 mars 2024 à 09:02", datetime(2024, 3, 19, 8, 2, tzinfo=UTC)),  # "mar." first: mardi
+        ("mar, 19 mar 2024 a las 9:02", datetime(2024, 3, 19, 8, 2, tzinfo=UTC)),  # Spanish: martes, then marzo
+        ("18 mars 2024 à 09:02:41 UTC+1", datetime(2024, 3, 18, 8, 2, 41, tzinfo=UTC)),  # Apple Mail, French
+        ("vr 3 mei 2024 om 14:10", datetime(2024, 5, 3, 13, 10, tzinfo=UTC)),  # Dutch
+        ("sáb., 2 de nov. de 2024 às 17:45", datetime(2024, 11, 2, 16, 45, tzinfo=UTC)),  # Portuguese
+        ("giovedì 1 agosto 2024 10:00", datetime(2024, 8, 1, 9, 0, tzinfo=UTC)),  # Italian
+        ("lundi 18 brumaire 2024 09:02", None),
         ("the day after tomorrow", None),
         ("", None),
     ],
