@@ -436,11 +436,14 @@ class BackgroundJob(TimestampedModel):
 
     The task claims the job (``contacts.services.jobs.job_claim``: queued to running, so a
     redelivered task does nothing), saves its progress after each committed batch (the page
-    polls the row) and ends it done, or failed with a reason a person can read. Subclasses
-    give ``status`` its choices: these four and their own.
+    polls the row) and ends it done, or failed with a reason a person can read. Its owner may
+    cancel it (``contacts.services.jobs.job_cancel``): a queued job ends at once; a running
+    one is ``cancelled`` with no ``finished_at`` while its task finishes the batch it is
+    writing (``stopping``), and ends when the task notices. Subclasses give ``status`` its
+    choices: these five and their own.
     """
 
-    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 
     status = models.CharField(max_length=16)
     failure = models.CharField(max_length=500, blank=True)
@@ -450,8 +453,17 @@ class BackgroundJob(TimestampedModel):
         abstract = True
 
     @property
-    def in_progress(self) -> bool:
+    def cancellable(self) -> bool:
         return self.status in (self.QUEUED, self.RUNNING)
+
+    @property
+    def stopping(self) -> bool:
+        """Cancelled while running, and its task has not stopped yet."""
+        return self.status == self.CANCELLED and self.finished_at is None
+
+    @property
+    def in_progress(self) -> bool:
+        return self.cancellable or self.stopping
 
     def _percent(self, done: int, total: int) -> int:
         if not total:
@@ -472,6 +484,7 @@ class ImportJob(BackgroundJob):
         RUNNING = "running", "Importing"
         DONE = "done", "Imported"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
         UNDONE = "undone", "Undone"
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="import_jobs")
@@ -635,6 +648,7 @@ class EmailUploadJob(BackgroundJob):
         RUNNING = "running", "Logging"
         DONE = "done", "Logged"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_upload_jobs")
     # What the upload is about: one contact, an organization's people, or (neither) every

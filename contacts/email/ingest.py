@@ -33,6 +33,7 @@ class EmailAuditAction(models.TextChoices):
     """Audit actions of the email pipeline (registered in ContactsConfig.ready())."""
 
     LOGGED = "email.logged", "Emails logged"
+    UPLOAD_CANCELLED = "email.upload_cancelled", "Email upload cancelled"
 
 
 class Source:
@@ -60,6 +61,7 @@ class IngestResult:
     forwards_unwrapped: int = 0  # teammates' forwards logged as the originals inside them
     broken: list[BrokenEntry] = field(default_factory=list)
     contact_ids: set[int] = field(default_factory=set)
+    stopped: bool = False  # ``cancelled`` said so: the messages after the last batch were not read
 
     @property
     def broken_count(self) -> int:
@@ -275,6 +277,7 @@ def email_ingest(
     max_bytes: int | None = None,
     forwarders: Forwarders | None = None,
     on_chunk: Callable[[IngestResult], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> IngestResult:
     """Record ``raw_messages`` (RFC 822 bytes) on the timelines of the matching ``contacts``.
 
@@ -287,12 +290,20 @@ def email_ingest(
     With ``forwarders`` (the dropbox), a forward they sent is logged as the original(s) it
     carries; the counts after ``messages`` are then about those originals.
     ``on_chunk`` is called with the running result inside each batch's transaction, once
-    its messages are recorded (a background upload saves its progress there).
+    its messages are recorded (a background upload saves its progress there). ``cancelled``
+    is asked before each batch: True stops there (``result.stopped``), the batches before
+    committed.
     """
     result = IngestResult()
     matcher = _Matcher(contacts=contacts, own_addresses=frozenset(address.lower() for address in own_addresses))
     parsed = _parsed(raw_messages, result, max_bytes, keep_forwarded=forwarders is not None)
-    while chunk := list(islice(parsed, CHUNK)):
+    while True:
+        if cancelled is not None and cancelled():
+            result.stopped = True
+            break
+        chunk = list(islice(parsed, CHUNK))
+        if not chunk:
+            break
         with transaction.atomic():
             _record_chunk(chunk, matcher, actor=actor, source=source, result=result, forwarders=forwarders)
             if on_chunk is not None:

@@ -19,7 +19,7 @@ from contacts.email.ingest import EmailAuditAction, IngestResult, Source, email_
 from contacts.email.parse import read_messages
 from contacts.email.selectors import upload_contacts
 from contacts.models import Contact, EmailUploadJob, MailboxConnection, Organization, TeamSettings
-from contacts.services.jobs import job_claim
+from contacts.services.jobs import job_cancel, job_cancelled, job_claim, job_end
 from socialcrm import outbox
 from socialcrm.audit.services import audit_record
 from socialcrm.models import Team
@@ -36,6 +36,7 @@ def _ingest_upload(
     target: Contact | Organization | None,
     stream: BinaryIO,
     on_chunk: Callable[[IngestResult], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> IngestResult:
     max_bytes = settings.EMAIL_MAX_MESSAGE_BYTES
     return email_ingest(
@@ -50,6 +51,7 @@ def _ingest_upload(
         own_addresses=[actor.email],
         max_bytes=max_bytes,
         on_chunk=on_chunk,
+        cancelled=cancelled,
     )
 
 
@@ -116,9 +118,10 @@ def email_upload_run(*, job_id: int) -> EmailUploadJob | None:
     """Log a queued upload's messages (the task's body); a redelivered task finds it claimed and does nothing.
 
     Each batch of messages commits with the job's progress (``counts``, ``bytes_read``), so
-    the page shows what is on the timelines, and what was logged before a failure stays
-    (uploading the file again skips it: Message-ID dedupe). Done or failed, the file is
-    deleted. A file in which no message could be read fails the job.
+    the page shows what is on the timelines, and what was logged before a failure or a
+    cancellation stays (uploading the file again skips it: Message-ID dedupe). Cancelled, it
+    stops before the next batch. Done, failed or cancelled, the file is deleted. A file in
+    which no message could be read fails the job.
     """
     if not job_claim(EmailUploadJob, job_id):
         return None
@@ -134,19 +137,28 @@ def email_upload_run(*, job_id: int) -> EmailUploadJob | None:
     error: BaseException | None = None
     try:
         result = _ingest_upload(
-            actor=job.created_by, target=job.contact or job.organization, stream=stream, on_chunk=save_progress
+            actor=job.created_by,
+            target=job.contact or job.organization,
+            stream=stream,
+            on_chunk=save_progress,
+            cancelled=lambda: job_cancelled(EmailUploadJob, job.pk),
         )
     except Exception as exc:  # any failure ends the job visibly; the batches committed before stay
         logger.exception("Email upload %s failed", job.pk)
         error = exc
-        job.counts, job.bytes_read = EmailUploadJob.objects.filter(pk=job.pk).values_list("counts", "bytes_read").get()
-    else:
+    if error is None and not result.stopped:
         job.counts, job.bytes_read = _summary(result), job.size
-    job.failure = _failure(job.counts, error)
-    job.status = EmailUploadJob.Status.FAILED if job.failure else EmailUploadJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "failure", "data", "bytes_read", "counts", "finished_at", "updated_at"])
+    else:  # what the batches committed
+        job.counts, job.bytes_read = EmailUploadJob.objects.filter(pk=job.pk).values_list("counts", "bytes_read").get()
+    job.failure = "" if error is None and result.stopped else _failure(job.counts, error)
+    status = EmailUploadJob.Status.FAILED if job.failure else EmailUploadJob.Status.DONE
+    job_end(job, status, ["failure", "data", "bytes_read", "counts"])
     return job
+
+
+def email_upload_cancel(*, actor: Any, job: EmailUploadJob) -> EmailUploadJob:
+    """Cancel a background upload (``contacts.services.jobs.job_cancel``); a queued one's file is deleted now."""
+    return job_cancel(actor=actor, job=job, action=EmailAuditAction.UPLOAD_CANCELLED, discard={"data": b""})
 
 
 def email_upload_jobs_erase(contact: Contact) -> None:

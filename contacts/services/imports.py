@@ -59,7 +59,7 @@ from contacts.models import (
     Organization,
     Tag,
 )
-from contacts.services.jobs import job_claim
+from contacts.services.jobs import job_cancel, job_cancelled, job_claim, job_end
 from socialcrm import outbox
 from socialcrm.audit.registry import Action
 from socialcrm.audit.services import audit_record
@@ -79,6 +79,7 @@ _PLAN_FIELDS = ["counts", "total_rows", "preview_rows", "planned_against", "upda
 
 class ImportAuditAction(models.TextChoices):
     IMPORT_UNDONE = "contacts.import_undone", "Contact import undone"
+    IMPORT_CANCELLED = "contacts.import_cancelled", "Contact import cancelled"
 
 
 def _detected(job: ImportJob) -> detection.Detected:
@@ -515,37 +516,52 @@ def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None
     The plan the preview stored is written as it is if the team's contacts are as they were
     when it was made (``import_team_watermark``); otherwise the file is planned again, batch
     by batch. Each batch commits on its own with ``processed_rows``, so the progress bar
-    moves and the rows written so far stay (and can be undone) if a later batch fails.
+    moves and the rows written so far stay (and can be undone) if a later batch fails or
+    the import is cancelled (it stops before the next batch).
     """
     if not job_claim(ImportJob, job_id, processed_rows=0):
         return None
     job = ImportJob.objects.select_related("team", "created_by").get(pk=job_id)
     writer = _Writer(job)
     stored = job.planned_against == import_team_watermark(job.team_id) and job.plan_batches.exists()
+    status = ImportJob.Status.DONE
     try:
         with bulk.fewer_collections():
             for batch in _stored_batches(job, batch_size) if stored else planned_batches(job, batch_size):
+                if job_cancelled(ImportJob, job.pk):
+                    status = ImportJob.Status.CANCELLED
+                    break
                 writer.write(batch)
     except Exception as exc:
         logger.exception("Import %s failed", job.pk)
         _finish(job, writer, ImportJob.Status.FAILED, failure=f"The import stopped: {str(exc)[:300]}")
         raise
-    _finish(job, writer, ImportJob.Status.DONE)
+    _finish(job, writer, status)
     return job
 
 
 def _finish(job: ImportJob, writer: _Writer, status: str, failure: str = "") -> None:
-    job.status = status
     job.failure = failure
     job.counts = dict(writer.counts)
-    job.total_rows = (
-        max(job.total_rows, job.processed_rows) if status == ImportJob.Status.FAILED else job.processed_rows
-    )
+    # Stopped early, the file's size stays the total: "400 of 1,000 rows".
+    job.total_rows = job.processed_rows if status == ImportJob.Status.DONE else max(job.total_rows, job.processed_rows)
     job.error_report = error_report_csv(writer.errors)
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "failure", "counts", "total_rows", "error_report", "finished_at", "updated_at"])
+    job_end(job, status, ["failure", "counts", "total_rows", "error_report"])
     # Written, or to be planned again from the file if tried again: the plan is not needed now.
     job.plan_batches.all().delete()
+
+
+@transaction.atomic
+def import_cancel(*, actor: Any, job: ImportJob) -> ImportJob:
+    """Cancel a confirmed import (``contacts.services.jobs.job_cancel``): what was written stays, undoable.
+
+    A queued import ends now, its stored plan deleted as when an import ends; a running one
+    when its task reaches the next batch.
+    """
+    job = job_cancel(actor=actor, job=job, action=ImportAuditAction.IMPORT_CANCELLED)
+    if job.finished_at is not None:
+        job.plan_batches.all().delete()
+    return job
 
 
 # --- Undo ----------------------------------------------------------------------------------
@@ -609,8 +625,8 @@ def import_undo(*, actor: Any, job: ImportJob) -> dict[str, Any]:
     created are deleted when no contact is left in them.
     """
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.status != ImportJob.Status.DONE or job.finished_at is None:
-        raise ValidationError("Only a finished import can be undone, once.")
+    if job.status not in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED) or job.finished_at is None:
+        raise ValidationError("Only a finished or cancelled import can be undone, once.")
     # Checks in chunks: a job may hold 100,000 records.
     records = list(
         job.records.filter(action__in=[ImportedRecord.Action.CREATED, ImportedRecord.Action.UPDATED])

@@ -32,6 +32,7 @@ from contacts.email.selectors import (
 )
 from contacts.email.services import (
     dropbox_token_rotate,
+    email_upload_cancel,
     email_upload_log,
     email_upload_queue,
     mailbox_connect,
@@ -42,6 +43,7 @@ from contacts.models import Contact, Organization
 from contacts.registry import contact_privacy
 from contacts.selectors import activity_get, contact_get, organization_get
 from contacts.views.detail import can_log, in_user_timezone
+from contacts.views.jobs import job_cancel_answer
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 from socialcrm.audit.registry import Action
@@ -131,6 +133,21 @@ def email_upload_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect("contacts:email_upload_job", pk=job.pk)
     return render(request, "contacts/partials/email_upload_progress.html", {"job": job})
+
+
+@require_POST
+@can_log
+def email_upload_job_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Cancel a background upload: at once while it waits for a worker, else after the batch being logged."""
+    job = email_upload_job_get(user=request.user, pk=pk)
+    return job_cancel_answer(
+        request,
+        job,
+        email_upload_cancel,
+        fragment="contacts/partials/email_upload_progress.html",
+        context=lambda job: {"job": job},
+        page="contacts:email_upload_job",
+    )
 
 
 @csrf_exempt

@@ -19,6 +19,7 @@ from contacts.models import ImportJob
 from contacts.selectors import contact_list, visible_teams
 from contacts.selectors_imports import import_error_report, import_job_get, import_undo_outline, recent_import_jobs
 from contacts.services import imports as services
+from contacts.views.jobs import job_cancel_answer
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 
@@ -60,8 +61,12 @@ def _mapping_form(request: HttpRequest, job: ImportJob) -> ImportMappingForm | N
 
 
 def _progress_context(job: ImportJob) -> dict[str, object]:
-    """What the progress fragment shows: the job, and once it is done, what undoing it would do."""
-    return {"job": job, "undo": import_undo_outline(job) if job.status == ImportJob.Status.DONE else None}
+    """What the progress fragment shows: the job, and once it is done (or cancelled after some rows), what
+    undoing it would do."""
+    undoable = job.status == ImportJob.Status.DONE or (
+        job.status == ImportJob.Status.CANCELLED and job.finished_at is not None and job.processed_rows > 0
+    )
+    return {"job": job, "undo": import_undo_outline(job) if undoable else None}
 
 
 @require_GET
@@ -118,6 +123,21 @@ def import_progress(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not request.htmx:
         return redirect("contacts:import_detail", pk=job.pk)
     return render(request, "contacts/partials/import_progress.html", _progress_context(job))
+
+
+@require_POST
+@can_import
+def import_cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Cancel a confirmed import: at once while it waits for a worker, else after the batch being written."""
+    job = import_job_get(user=request.user, pk=pk)
+    return job_cancel_answer(
+        request,
+        job,
+        services.import_cancel,
+        fragment="contacts/partials/import_progress.html",
+        context=_progress_context,
+        page="contacts:import_detail",
+    )
 
 
 @require_GET

@@ -164,6 +164,10 @@ URLS.update(
         "contacts:email_upload_progress": roles(
             LOGIN, REDIRECT, NOT_FOUND, FORBIDDEN, NOT_FOUND, kwargs=_alices_upload_job
         ),
+        # Cancelling is for whoever sees the page (the uploader); a job that ended is left as it is (a redirect).
+        "contacts:email_upload_cancel": roles(
+            LOGIN, REDIRECT, NOT_FOUND, FORBIDDEN, NOT_FOUND, kwargs=_alices_upload_job, method="post"
+        ),
         # The dropbox webhook is public but POST-only (a signed relay request; see test_email_views.py).
         "contacts:inbound_email": roles(
             NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, NOT_ALLOWED, kwargs=lambda world: {"token": "x"}
@@ -218,6 +222,9 @@ URLS.update(
             LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
         ),
         "contacts:import_undo": roles(
+            LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
+        ),
+        "contacts:import_cancel": roles(
             LOGIN, REDIRECT, REDIRECT, FORBIDDEN, REDIRECT, kwargs=_alices_import, method="post"
         ),
         # Exports are reads of the list (audited per contact): every working role.

@@ -22,3 +22,20 @@ def post_signed(url: str, body: bytes, *, timestamp: int | None = None, secret: 
     """POST ``body`` to the dropbox ``url`` as the relay does, signed with ``secret``."""
     signature = sign(body, int(time.time()) if timestamp is None else timestamp, secret)
     return Client().post(url, body, content_type="message/rfc822", headers={SIGNATURE_HEADER: signature})
+
+
+AMARA = "amara.okafor@northwind.example"
+
+
+def message(index: int, sender: str = AMARA, *, readable: bool = True) -> bytes:
+    """One mbox entry: a message from ``sender`` to the team, or (unreadable) one without a From header."""
+    headers = f"From: {sender}\n" if readable else ""
+    return (
+        f"From sender@example Mon Mar 18 09:00:00 2024\n{headers}To: alice@staff.example\n"
+        f"Subject: Message {index}\nDate: Mon, 18 Mar 2024 09:00:00 +0000\nMessage-ID: <m{index}@mail.example>\n\n"
+        f"Body of message {index}.\n\n"
+    ).encode()
+
+
+def mbox(indexes: range, **kwargs: Any) -> bytes:
+    return b"".join(message(index, **kwargs) for index in indexes)

@@ -17,25 +17,10 @@ from contacts.models import Activity, Contact, EmailUploadJob, ImportJob
 from contacts.registry import personal_data_holders
 from contacts.services.jobs import STALLED_REASON, stalled_jobs_fail
 from socialcrm.audit.models import AuditEvent
+from tests.contacts.mail import AMARA, mbox
 from tests.factories import ActivityFactory, ContactFactory, EmailUploadJobFactory
 
 pytestmark = pytest.mark.django_db
-
-AMARA = "amara.okafor@northwind.example"
-
-
-def message(index: int, sender: str = AMARA, *, readable: bool = True) -> bytes:
-    """One mbox entry: a message from ``sender`` to the team, or (unreadable) one without a From header."""
-    headers = f"From: {sender}\n" if readable else ""
-    return (
-        f"From sender@example Mon Mar 18 09:00:00 2024\n{headers}To: alice@staff.example\n"
-        f"Subject: Message {index}\nDate: Mon, 18 Mar 2024 09:00:00 +0000\nMessage-ID: <m{index}@mail.example>\n\n"
-        f"Body of message {index}.\n\n"
-    ).encode()
-
-
-def mbox(indexes: range, **kwargs: Any) -> bytes:
-    return b"".join(message(index, **kwargs) for index in indexes)
 
 
 @pytest.fixture
