@@ -104,14 +104,24 @@ class ContactFilter(django_filters.FilterSet):
         teams: list[Any],
         owners: QuerySet[User],
         tags: QuerySet[Tag],
+        search_limit: int | None = None,
     ) -> None:
+        """``search_limit``: at most that many matches of a search (``contact_search``)."""
         super().__init__(_with_status_default(data), queryset)
+        self.search_limit = search_limit
         self.filters["team"].extra["choices"] = [(team.pk, team.name) for team in teams]
         self.filters["owner"].extra["choices"] = _choices_once(owners)
         self.filters["tag"].extra["choices"] = _choices_once(tags)
 
+    def filter_queryset(self, queryset: QuerySet[Contact]) -> QuerySet[Contact]:
+        # The search last: it reads the ids of its matches among what the others leave.
+        values = self.form.cleaned_data
+        for name in sorted(values, key=lambda name: name == "q"):
+            queryset = self.filters[name].filter(queryset, values[name])
+        return queryset
+
     def filter_search(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
-        return contact_search(queryset, value)
+        return contact_search(queryset, value, limit=self.search_limit)
 
     def filter_organization(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
         return contact_search_organizations(queryset, value)

@@ -8,6 +8,14 @@ when nothing the user may see contains the term. The matching contacts are read 
 list of ids, which the page and its capped count then look up by primary key: the branches
 are not run twice, and the planner knows how many rows it will rank.
 
+A page listed by relevance ranks at most ``limit`` matches (the list's count cap and one,
+``contacts.selectors.contact_filter``), so a term that thousands of people share costs what
+a thousand cost: the whole-word matches take the places first, the newest first, then the
+others (the term inside a word, an address, an organization); PostgreSQL stops reading once
+the places are taken. The page ranks those; ties in rank list the newest first anyway, so
+only a better-ranked older match (a name hit among many title hits) can be left out. Sorted
+by a column, exported or counted, a search finds every match.
+
 Terms of one or two characters have no trigram: they match the start of the words of names
 and titles only (a prefix search of the document), listed by name rather than ranked, which
 the search box's help text says. Terms with an ``@`` are addresses: they look in the contact
@@ -62,6 +70,7 @@ FUZZY_MIN_LENGTH = 4
 # pg_trgm's indexes cannot look up a term with no whole trigram: shorter terms match the
 # start of a word of the name or title instead (a prefix search of the full-text index).
 SUBSTRING_MIN_LENGTH = 3
+_ID_ARRAY = ArrayField(BigIntegerField())
 
 
 def search_is_ranked(term: str | None = None) -> bool:
@@ -72,16 +81,18 @@ def search_is_ranked(term: str | None = None) -> bool:
     return term is None or len(term.strip()) >= SUBSTRING_MIN_LENGTH
 
 
-def contact_search(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
+def contact_search(contacts: QuerySet[Contact], term: str, *, limit: int | None = None) -> QuerySet[Contact]:
     """``contacts`` narrowed to those matching ``term``; on PostgreSQL annotated with ``search_rank``.
 
-    On PostgreSQL this runs one query (the matching ids) when called.
+    On PostgreSQL this runs one query (the matching ids) when called. ``limit``: for a page
+    listed by relevance, at most that many matches, the best kinds first (``_matching``);
+    terms too short to rank ignore it.
     """
     term = term.strip()
     if not term:
         return contacts
     if search_is_ranked():
-        return _search_postgresql(contacts, term)
+        return _search_postgresql(contacts, term, limit=limit)
     return _search_plain(contacts, term)
 
 
@@ -182,32 +193,56 @@ def _contains(field: str, term: str) -> Q:
     return Q(_ILike(F(field), Value(f"%{connection.ops.prep_for_like_query(term)}%")))
 
 
-def _matching(contacts: QuerySet[Contact], *matches: QuerySet[Any]) -> QuerySet[Contact]:
-    """``contacts`` among the first of ``matches`` (queries of contact ids) that finds any of
-    them; their ids are read now, once, and a later query runs only if the ones before found
-    nobody ``contacts`` holds (so another team's people never decide).
+def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: int | None = None) -> QuerySet[Contact]:
+    """``contacts`` among the first of ``alternatives`` that finds any of them; their ids are
+    read now, once, and an alternative runs only if the ones before found nobody
+    ``contacts`` holds (so another team's people never decide).
 
-    ``id = ANY(ARRAY(match))`` makes PostgreSQL run the branches once and look the contacts
-    up by primary key (an ``IN`` was a hash join over every contact). The ids travel as one
-    array literal, there and back (thousands of ids converted one by one cost more than the
-    query); the page and its count then look them up.
+    An alternative is a list of tiers, conditions on the contact that exclude one another,
+    best matches first. With ``limit``, at most ``limit`` ids: the first tier's, the newest
+    (highest ids) first, then the next tier's, which PostgreSQL does not run once the limit
+    is reached. Without it, every match.
+
+    The conditions and the other filters on ``contacts`` are tested in one scan of the
+    contacts; a tier that looks in other tables (``_ids_in``) gives its ids as
+    ``id = ANY(ARRAY(branch))`` (an ``IN`` was a hash join over every contact). The ids
+    travel as one array literal, there and back (thousands of ids converted one by one cost
+    more than the query); the page and its count then look them up by primary key.
     """
-    ids = ArrayField(BigIntegerField())
+    documents = contacts.order_by().alias(document=_Document(), name_document=_name_document())
     arrays: list[str] = []
     params: list[Any] = []
-    for match in matches:
-        found = Func(Subquery(match.order_by()), function="ARRAY", output_field=ids)
-        try:
-            sql, match_params = contacts.order_by().filter(_AnyOf(F("id"), found)).values("id").query.sql_with_params()
-        except EmptyResultSet:
-            return contacts.none()
-        arrays.append(f"NULLIF(ARRAY({sql}), '{{}}')")
-        params.extend(match_params)
+    for tiers in alternatives:
+        selects: list[str] = []
+        for condition in tiers:
+            tier = documents.filter(condition).values("id")
+            if limit is not None:
+                tier = tier.order_by("-id")[:limit]
+            try:
+                sql, tier_params = tier.query.sql_with_params()
+            except EmptyResultSet:
+                continue
+            selects.append(f"({sql})")
+            params.extend(tier_params)
+        if selects:
+            # UNION ALL runs its parts in order and a LIMIT above it stops them.
+            union = " UNION ALL ".join(selects)
+            bound = "" if limit is None else f" LIMIT {int(limit)}"
+            arrays.append(f"NULLIF(ARRAY(SELECT id FROM ({union}) AS tiers{bound}), '{{}}')")  # noqa: S608 - Django's compiled SQL
+    if not arrays:
+        return contacts.none()
     # COALESCE evaluates (and PostgreSQL runs) an array only when those before it are empty.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE({', '.join(arrays)}, '{{}}')::text", params)
         (literal,) = cursor.fetchone()
-    return contacts.filter(_AnyOf(F("id"), Cast(Value(literal), ids)))
+    return contacts.filter(_AnyOf(F("id"), Cast(Value(literal), _ID_ARRAY)))
+
+
+def _ids_in(*branches: QuerySet[Any]) -> Q:
+    """The contact's id is among those ``branches`` (queries of contact ids) answer."""
+    first, *others = (branch.order_by() for branch in branches)
+    union = first.union(*others, all=True) if others else first
+    return Q(_AnyOf(F("id"), Func(Subquery(union), function="ARRAY", output_field=_ID_ARRAY)))
 
 
 def _names_or_shown_titles(query: SearchQuery) -> Q:
@@ -222,9 +257,9 @@ def _names_or_shown_titles(query: SearchQuery) -> Q:
     return shown | Q(name_document=query)
 
 
-def _documents() -> QuerySet[Contact]:
-    """Contacts with their stored ``document`` and ``name_document`` (the name alone) to filter on."""
-    return Contact.objects.alias(document=_Document(), name_document=SearchVector("display_name", config=SEARCH_CONFIG))
+def _name_document() -> SearchVector:
+    """The name alone as a document (for the few people who withhold their title)."""
+    return SearchVector("display_name", config=SEARCH_CONFIG)
 
 
 def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
@@ -235,50 +270,53 @@ def _search_word_prefix(contacts: QuerySet[Contact], term: str) -> QuerySet[Cont
     query = SearchQuery(" & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw")
     # Not ranked: one or two letters match thousands of people, and ranking them all would
     # cost more than listing them by name.
-    matches = _documents().filter(Q(document=query) & _names_or_shown_titles(query)).values("id")
-    return _matching(contacts, matches)
+    return _matching(contacts, [_whole_words(query)])
 
 
-def _own_columns(term: str, query: SearchQuery) -> QuerySet[Any]:
-    """Contacts whose name or shown title contains ``term`` or has its words.
+def _whole_words(query: SearchQuery) -> Q:
+    """The contact's document has the words of ``query`` (in the name, or a shown title):
+    the best-ranked matches (``_search_postgresql``), served by the document's GIN index."""
+    return Q(document=query) & _names_or_shown_titles(query)
 
-    Every test in ONE disjunction, so PostgreSQL ORs the bitmaps of their indexes (the
-    document's GIN, trigram GINs on names and titles) and reads the matching rows once. Kept
-    apart (a UNION branch each), the ILIKE tests were planned as sequential scans computing
-    trigrams for every contact (pg_trgm prices its operators like an equality). Cheap tests
-    first: the recheck of each row stops at the first that holds.
+
+def _contains_elsewhere(term: str) -> QuerySet[Any]:
+    """Contacts whose name or shown title contains ``term``, inside a word or across words.
+
+    The two tests in ONE disjunction, so PostgreSQL ORs the bitmaps of their trigram
+    indexes and reads the matching rows once (kept apart, the ILIKE tests were planned as
+    sequential scans: pg_trgm prices its operators like an equality).
     """
     own = _contains("display_name", term) | (_contains("title", term) & _shown("title"))
-    own |= Q(document=query) & _names_or_shown_titles(query)
-    return _documents().filter(own).values("id")
+    return Contact.objects.filter(own).values("id")
 
 
-def _similar_names(term: str) -> QuerySet[Any]:
-    """Contacts whose name is spelt like ``term``: as a whole (%) or a part of it (%>)."""
+def _similar_names(term: str) -> Q:
+    """The contact's name is spelt like ``term``: as a whole (%) or a part of it (%>)."""
     name, value = F("display_name"), Value(term)
-    return Contact.objects.filter(Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))).values("id")
+    return Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
 
 
-def _search_postgresql(contacts: QuerySet[Contact], term: str) -> QuerySet[Contact]:
+def _search_postgresql(contacts: QuerySet[Contact], term: str, *, limit: int | None) -> QuerySet[Contact]:
     if len(term) < SUBSTRING_MIN_LENGTH:
         return _search_word_prefix(contacts, term)
     query = SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch")
     methods = _in_methods(term, postgresql=True)
     if "@" in term:
         # An address: only contact methods hold one.
-        found = _matching(contacts, methods)
+        found = _matching(contacts, [_ids_in(methods)], limit=limit)
     else:
-        # Methods and organizations are other tables: a branch each, each its own index scan.
-        branches = [_own_columns(term, query), methods, _in_organizations(term, postgresql=True)]
-        first, *others = (branch.order_by() for branch in branches)
-        matches = [first.union(*others)]
+        # The tiers of the ranking below: whole words, then the term inside a name, title,
+        # method or organization (other tables: a branch each, each its own index scan).
+        whole_words = _whole_words(query)
+        elsewhere = _ids_in(_contains_elsewhere(term), methods, _in_organizations(term, postgresql=True))
+        alternatives: list[list[Q]] = [[whole_words, elsewhere & ~whole_words]]
         if len(term) >= FUZZY_MIN_LENGTH and not any(character.isdigit() for character in term):
             # Misspelt names, only when nothing contains the term: a common surname's
             # thousands of people are not joined by every name that shares its trigrams
             # (and the similarity of each is not computed). Not for numbers, which trigrams
             # cannot tell apart.
-            matches.append(_similar_names(term))
-        found = _matching(contacts, *matches)
+            alternatives.append([_similar_names(term)])
+        found = _matching(contacts, *alternatives, limit=limit)
     # Whole-word hits first (names weigh more than titles in the document), then the closest
     # spellings of the name; the similarity is computed only for the rows that need it.
     rank = Case(

@@ -520,19 +520,24 @@ def assignable_users(*, user: Any) -> QuerySet[User]:
     return members.distinct().order_by("first_name", "last_name", "email")
 
 
-def contact_filter(*, user: Any, data: Mapping[str, Any] | None) -> ContactFilter:
+def contact_filter(*, user: Any, data: Mapping[str, Any] | None, for_page: bool = False) -> ContactFilter:
     """The contact list's FilterSet over what ``user`` sees, every choice limited to it too.
 
     Invalid values (such as another team's organization id) are form errors and filter nothing.
+    ``for_page``: for ``contact_list_page``; listed by relevance, a search ranks at most
+    ``LIST_COUNT_CAP + 1`` matches (what the count shows: "1,000+"), the best kinds first
+    (``contacts.search``), so its cost stops growing with the number of matches.
     """
     team_ids = visible_team_ids(user)
     tags = Tag.objects.all() if team_ids is None else Tag.objects.filter(team_id__in=team_ids)
+    by_relevance = contact_list_sort((data or {}).get("sort"), searching=True) == RELEVANCE
     return ContactFilter(
         data,
         visible_contacts(user),
         teams=visible_teams(user),
         owners=assignable_users(user=user),
         tags=tags.order_by("name", "id"),
+        search_limit=LIST_COUNT_CAP + 1 if for_page and by_relevance else None,
     )
 
 

@@ -79,7 +79,7 @@ def _sort_columns(data: QueryDict, sort: str) -> list[dict[str, str]]:
 @require_GET
 @roles.staff_required
 def contact_list(request: HtmxHttpRequest) -> HttpResponse:
-    filterset = selectors.contact_filter(user=request.user, data=request.GET)
+    filterset = selectors.contact_filter(user=request.user, data=request.GET, for_page=True)
     # A ranked search sorts by relevance unless a column is chosen (short terms are not ranked).
     searching = filterset.form.is_valid() and search_is_ranked(filterset.form.cleaned_data.get("q", ""))
     sort = selectors.contact_list_sort(request.GET.get("sort"), searching=searching)

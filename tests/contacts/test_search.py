@@ -3,6 +3,7 @@ PostgreSQL also ranks the matches and forgives typos (pg_trgm)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from contacts import selectors
-from contacts.models import Contact
-from contacts.search import search_is_ranked
+from contacts.filters import ContactFilter
+from contacts.models import Contact, Tag
+from contacts.search import contact_search, search_is_ranked
 from contacts.services import contacts as services
+from socialcrm.models import User
 from tests.factories import ContactFactory, ContactMethodFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -145,12 +148,14 @@ def _matching_query(user: Any, term: str) -> str:
 
 
 @postgresql_only
-def test_postgresql_search_uses_the_indexes(alice: Any, team: Any) -> None:
+def test_postgresql_search_uses_the_indexes(dpo: Any, team: Any) -> None:
     # With sequential scans priced out, the plan must still serve the contact branches from
     # the search indexes: the stored document and ILIKE / % / %> must match them. (On tables
     # this small the planner may read the method and organization tables through any index,
-    # so their trigram indexes are left to the benchmarks.)
-    sql = _matching_query(alice, "margaret")
+    # so their trigram indexes are left to the benchmarks; and a team's few contacts through
+    # the team's index: the DPO sees every team.)
+    ContactFactory(team=team, display_name="Margaret Hamilton")
+    sql = _matching_query(dpo, "margaret")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}")
@@ -202,3 +207,86 @@ def test_terms_with_digits_match_numbers_exactly(alice: Any, team: Any) -> None:
     ContactFactory(team=team, display_name="Agent 4712", title="Perfumer")
     assert _search(alice, "4711") == ["Agent 4711"]
     assert _search(alice, "agent 4711") == ["Agent 4711"]
+
+
+def _ranked(search: Callable[[], Any], *, limit: int = 50) -> list[str]:
+    """Every page by relevance of what ``search()`` finds, ``limit`` rows a page, following
+    the cursors; each page searches again, as each request of the list does."""
+    names: list[str] = []
+    after = None
+    while True:
+        page = selectors.contact_list_page(contacts=search(), sort=selectors.RELEVANCE, after=after, limit=limit)
+        names += [contact.display_name for contact in page.rows]
+        if not page.next_cursor:
+            return names
+        after = page.next_cursor
+
+
+@pytest.fixture
+def lovelaces(team: Any) -> None:
+    # Created in this order: the later, the higher the id.
+    for n in range(1, 5):
+        ContactFactory(team=team, display_name=f"Ada{n} Lovelace", title="Poet")
+    ContactFactory(team=team, display_name="Bea Lovelacey", title="Poet")
+    ContactFactory(team=team, display_name="Cy Byron", title="Poet", email="cy.lovelace@example.com")
+
+
+@postgresql_only
+def test_a_bounded_search_ranks_whole_words_first_then_the_newest(alice: Any, lovelaces: None) -> None:
+    contacts = selectors.visible_contacts(alice)
+    whole_words = ["Ada4 Lovelace", "Ada3 Lovelace", "Ada2 Lovelace", "Ada1 Lovelace"]
+    # Every match: the whole word ranks first (equal ranks: the newest first), then the term
+    # inside a name or an address.
+    everyone = _ranked(lambda: contact_search(contacts, "lovelace"))
+    assert everyone[:4] == whole_words
+    assert set(everyone[4:]) == {"Bea Lovelacey", "Cy Byron"}
+    # More matches than the bound: the whole words take the places first, the newest first;
+    # the page is ranked among them, as the unbounded search ranks the same rows.
+    assert _ranked(lambda: contact_search(contacts, "lovelace", limit=3)) == whole_words[:3]
+    assert _ranked(lambda: contact_search(contacts, "lovelace", limit=5)) == [*whole_words, "Cy Byron"]
+
+
+@postgresql_only
+def test_the_pages_of_a_bounded_search_follow_one_another(alice: Any, lovelaces: None) -> None:
+    contacts = selectors.visible_contacts(alice)
+    expected = ["Ada4 Lovelace", "Ada3 Lovelace", "Ada2 Lovelace", "Ada1 Lovelace", "Cy Byron"]
+    assert _ranked(lambda: contact_search(contacts, "lovelace", limit=5), limit=2) == expected
+
+
+@postgresql_only
+def test_the_other_filters_apply_before_the_bound(alice: Any, team: Any, lovelaces: None) -> None:
+    # The newest whole-word matches are archived: they take no place among the active ones.
+    for n in range(2):
+        ContactFactory(team=team, display_name=f"Old{n} Lovelace", title="Poet", archived=True)
+    filterset = ContactFilter(
+        {"q": "lovelace"},
+        selectors.visible_contacts(alice),
+        teams=[],
+        owners=User.objects.none(),
+        tags=Tag.objects.none(),
+        search_limit=2,
+    )
+    assert _ranked(lambda: filterset.qs) == ["Ada4 Lovelace", "Ada3 Lovelace"]
+
+
+@postgresql_only
+def test_only_the_list_page_by_relevance_bounds_the_search(alice: Any) -> None:
+    # The count says "1,000+" beyond the cap: a page by relevance ranks one match more at
+    # most. Sorted by a column, exported or counted, a search finds every match.
+    page_limit = selectors.LIST_COUNT_CAP + 1
+    assert selectors.contact_filter(user=alice, data={"q": "x"}, for_page=True).search_limit == page_limit
+    assert selectors.contact_filter(user=alice, data={"sort": "relevance"}, for_page=True).search_limit == page_limit
+    assert selectors.contact_filter(user=alice, data={"sort": "-created"}, for_page=True).search_limit is None
+    assert selectors.contact_filter(user=alice, data={"q": "x"}).search_limit is None
+
+
+def test_short_terms_are_never_bounded(alice: Any, team: Any) -> None:
+    # Listed by name, not ranked: a bound would list some other names first.
+    for name in ("Lo Zed", "Lou Ann", "Ann Low"):
+        ContactFactory(team=team, display_name=name, title="Poet")
+    contacts = contact_search(selectors.visible_contacts(alice), "lo", limit=1)
+    assert [c.display_name for c in selectors.contact_list_page(contacts=contacts, sort="name").rows] == [
+        "Ann Low",
+        "Lo Zed",
+        "Lou Ann",
+    ]
