@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from functools import wraps
+from datetime import date, datetime, timedelta
+from functools import lru_cache, wraps
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -47,12 +47,13 @@ from contacts.selectors import (
     timeline_page,
 )
 from contacts.services import timeline as timeline_services
-from contacts.templatetags.timeline import activity_body, kind_icon
+from contacts.templatetags.timeline import activity_body, kind_label_and_icon
 from contacts.views.dedupe import follows_merged_contacts
 from contacts.views.lists import HtmxHttpRequest
 from socialcrm import roles
 from socialcrm.audit.registry import Action
 from socialcrm.audit.services import audit_record
+from socialcrm.jinja import natural_time
 
 # Staff who talk to people log interactions; the DPO reads but does not write timelines.
 can_log = roles.role_required(roles.Role.SALES, roles.Role.MANAGER)
@@ -108,24 +109,27 @@ class TimelineEntry:
     iso: str
     full: str
     ago: str
+    kind_label: str
     icon: SafeString
     body: SafeString
     # The name the entry's contact chose, on timelines that show whose entry it is (else None).
     contact_name: str | None
 
     @classmethod
-    def of(cls, activity: Activity, shown_names: dict[int, str] | None = None) -> TimelineEntry:
-        local = timezone.localtime(activity.occurred_at)
-        full = f"{_long_date(local)}, {local:%H:%M} {local.tzname()}"
+    def of(
+        cls, activity: Activity, local: datetime, long_day: str, shown_names: dict[int, str] | None = None
+    ) -> TimelineEntry:
+        """``local`` is the entry's time in the user's time zone, ``long_day`` its date as
+        ``_long_date`` writes it (the same for every entry of a day)."""
         contact_name = (
             None if shown_names is None else shown_names.get(activity.contact_id, activity.contact.display_name)
         )
         return cls(
             activity,
             local.isoformat(),
-            full,
-            naturaltime(activity.occurred_at),
-            kind_icon(activity),
+            f"{long_day}, {local:%H:%M} {local.tzname()}",
+            natural_time(activity.occurred_at),
+            *kind_label_and_icon(activity.kind),
             activity_body(activity),
             contact_name,
         )
@@ -140,10 +144,17 @@ class DayGroup:
     entries: list[TimelineEntry] = field(default_factory=list)
 
 
+@lru_cache(maxsize=32)
+def _date_names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The weekdays' and the months' names (Monday first, January first) in ``language``."""
+    return tuple(str(WEEKDAYS[n]) for n in range(7)), tuple(str(MONTHS[n]) for n in range(1, 13))
+
+
 def _long_date(day: date, *, year: bool = True) -> str:
     """The date as Django's ``l j F Y`` ("Monday 2 March 2026") or ``l j F`` writes it, with
     the same translated names, without parsing a format string for every call."""
-    text = f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month]}"
+    weekdays, months = _date_names(get_language())
+    text = f"{weekdays[day.weekday()]} {day.day} {months[day.month - 1]}"
     return f"{text} {day.year}" if year else text
 
 
@@ -162,14 +173,18 @@ def group_by_day(
 ) -> list[DayGroup]:
     """Consecutive entries grouped by their day in the current (the user's) time zone;
     with ``shown_names`` (the names contacts chose, by id) each entry names its contact."""
-    today = timezone.localdate()
-    previous_day = timezone.localdate(continuing_from.occurred_at) if continuing_from else None
+    zone = timezone.get_current_timezone()
+    today = timezone.localdate(timezone=zone)
+    previous_day = timezone.localdate(continuing_from.occurred_at, zone) if continuing_from else None
     groups: list[DayGroup] = []
+    long_day = ""
     for activity in activities:
-        day = timezone.localdate(activity.occurred_at)
+        local = timezone.localtime(activity.occurred_at, zone)
+        day = local.date()
         if not groups or groups[-1].day != day:
             groups.append(DayGroup(day, _day_label(day, today), continued=not groups and day == previous_day))
-        groups[-1].entries.append(TimelineEntry.of(activity, shown_names))
+            long_day = _long_date(day)
+        groups[-1].entries.append(TimelineEntry.of(activity, local, long_day, shown_names))
     return groups
 
 

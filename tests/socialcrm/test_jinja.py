@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from django import forms
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from socialcrm.jinja import environment, id_url
+from socialcrm.jinja import environment, id_url, natural_time
 
 
 def test_autoescape_stays_on_whatever_the_options_say() -> None:
@@ -43,3 +45,33 @@ def test_form_fields_are_the_template_languages_partial_with_its_escaping() -> N
     assert html == render_to_string("partials/form_fields.html", {"form": form})
     assert "&lt;b&gt;Note&lt;/b&gt;" in html
     assert "<b>" not in html
+
+
+@pytest.mark.parametrize(
+    "delta",
+    [
+        timedelta(0),
+        timedelta(seconds=1),
+        timedelta(seconds=59),
+        timedelta(minutes=1),
+        timedelta(minutes=61),
+        timedelta(hours=5, minutes=3),
+        timedelta(days=1, hours=2),
+        timedelta(days=40),
+        timedelta(days=400),
+        -timedelta(minutes=3),
+        -timedelta(days=3, hours=1),
+    ],
+)
+def test_natural_time_writes_what_naturaltime_writes_in_the_active_language(delta: timedelta) -> None:
+    moment = timezone.now() - delta
+    for language in ("en", "de", "en"):  # the remembered texts are the active language's
+        with translation.override(language):
+            assert natural_time(moment) == naturaltime(moment)
+
+
+def test_natural_time_remembers_each_language_apart() -> None:
+    moment = timezone.now() - timedelta(hours=3)
+    assert natural_time(moment) == "3\xa0hours ago"
+    with translation.override("de"):
+        assert natural_time(moment) == "vor 3 Stunden"
