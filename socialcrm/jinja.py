@@ -19,10 +19,10 @@ from django.template.defaultfilters import pluralize, urlencode
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
-from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.dates import MONTHS_3, MONTHS_AP, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from jinja2 import Environment
 
 # Stands for the id while reversing once; no route of ours contains it literally.
@@ -103,9 +103,37 @@ def weekday_time(value: datetime) -> str:
     return f"{WEEKDAYS_ABBR[local.weekday()]} {local.day} {MONTHS_3[local.month].title()}, {local:%H:%M}"
 
 
+# Django's DATETIME_FORMAT in English ("Dec. 7, 2026, 2:05 p.m."), which ``localized`` writes out.
+_ENGLISH_DATETIME = "N j, Y, P"
+
+
+@lru_cache(maxsize=64)
+def _datetime_words(language: str | None) -> tuple[str, dict[int, str], dict[str, str]]:
+    """The DATETIME_FORMAT of ``language`` (the active one), its abbreviated month names and
+    the words of its times of day: translated once per language, not for every date."""
+    words = {word: gettext(word) for word in ("a.m.", "p.m.", "midnight", "noon")}
+    return formats.get_format("DATETIME_FORMAT", lang=language), {n: str(m) for n, m in MONTHS_AP.items()}, words
+
+
 def localized(value: datetime) -> str:
-    """A datetime as ``{{ value }}`` prints it in the template language (current time zone)."""
-    return formats.localize(timezone.localtime(value))
+    """A datetime as ``{{ value }}`` prints it in the template language (current time zone).
+
+    Django's ``localize`` parses the format and looks up a translation for the month and
+    the time of day at each call (most of a list row's date cost); the English format is
+    written out here with the words looked up once per language. Other formats go to Django.
+    """
+    local = timezone.localtime(value)
+    pattern, months, words = _datetime_words(get_language())
+    if pattern != _ENGLISH_DATETIME:
+        return formats.localize(local)
+    # Django's "P": "midnight", "noon", or the 12-hour time without ":00" and a.m./p.m.
+    if local.minute == 0 and local.hour in (0, 12):
+        clock = words["noon" if local.hour else "midnight"]
+    else:
+        hour = local.hour % 12 or 12
+        clock = f"{hour}:{local.minute:02d}" if local.minute else str(hour)
+        clock = f"{clock} {words['p.m.' if local.hour > 11 else 'a.m.']}"
+    return f"{months[local.month]} {local.day}, {local.year:04d}, {clock}"
 
 
 def form_fields(form: Any) -> SafeString:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django import forms
@@ -36,6 +37,23 @@ def test_dates_match_the_template_language_in_the_current_time_zone() -> None:
         assert jinja.render(at=moment) == expected
     assert "2 Mar 2026" in expected
     assert expected.endswith("|Mon 2 Mar, 08:30")
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute"), [(0, 0), (0, 30), (9, 0), (9, 5), (11, 59), (12, 0), (12, 5), (13, 0), (23, 59)]
+)
+def test_localized_writes_what_the_template_language_writes_in_the_active_language(hour: int, minute: int) -> None:
+    # Midnight, noon, whole hours without ":00", a.m. and p.m., every month; English is
+    # written out, other languages' formats are Django's own.
+    django, jinja = Template("{{ at }}"), environment().from_string("{{ at|localized }}")
+    tokyo = ZoneInfo("Asia/Tokyo")
+    for language in ("en", "de", "fr", "en"):
+        with translation.override(language), timezone.override(tokyo):
+            for month in range(1, 13):
+                moment = datetime(2026, month, 28, hour, minute, tzinfo=tokyo)
+                assert jinja.render(at=moment) == django.render(Context({"at": moment}))
+    with timezone.override("UTC"):
+        assert jinja.render(at=datetime(2026, 9, 1, 14, 5, tzinfo=UTC)) == "Sept. 1, 2026, 2:05 p.m."
 
 
 def test_form_fields_are_the_template_languages_partial_with_its_escaping() -> None:
