@@ -1,5 +1,6 @@
 """Fast inserts for the import's batches: COPY on PostgreSQL, ``bulk_create`` elsewhere;
-and ``fewer_collections`` around the work that builds them.
+``fewer_collections`` around the work that builds them; and ``write_behind``, which writes
+one batch while the next is prepared.
 
 Building a model instance per row is most of an ORM bulk insert's cost (100,000 contacts
 make ~450,000 rows with their methods, timeline entries and import records). On
@@ -13,12 +14,16 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.utils import timezone
+
+T = TypeVar("T")
 
 
 def _column_values(
@@ -107,3 +112,56 @@ def fewer_collections(threshold: int = 50_000) -> Iterator[None]:
     finally:
         gc.set_threshold(*previous)
         gc.unfreeze()
+
+
+def write_behind(batches: Iterable[T], write: Callable[[T], bool], *, depth: int = 1) -> None:
+    """``write`` each of ``batches`` in order, until it returns False; on PostgreSQL, in a thread.
+
+    Preparing a batch is Python's work and writing it mostly PostgreSQL's: one after the
+    other on one connection, each waits for the other. Here a writer thread (with its own
+    connection, as Django gives each thread) writes batch n while this thread prepares batch
+    n+1, at most ``depth`` prepared batches waiting. A second connection only sees committed
+    rows, so the thread is used only on PostgreSQL outside a transaction (``atomic``, a test
+    case's): elsewhere, and on SQLite, the batches are written here, one after the other,
+    with the same ``write``.
+
+    ``write`` returns False to stop (a cancelled job): the batches after it are not written
+    and no more are prepared. If it raises, the same, and the error is raised here once the
+    thread has stopped; if preparing raises, the batches already prepared are written
+    first. Either way the batches written stay, and the thread's connection is closed.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        for batch in batches:
+            if not write(batch):
+                break
+        return
+    waiting: queue.Queue[tuple[T] | None] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        item = waiting.get()
+        try:
+            while item is not None and write(item[0]):
+                item = waiting.get()
+        except BaseException as exc:  # raised again in the preparing thread
+            failures.append(exc)
+        finally:
+            stopped.set()
+            connection.close()
+        # Stopped early: take what the preparing thread still hands over, up to its end.
+        while item is not None:
+            item = waiting.get()
+
+    thread = threading.Thread(target=writer, name="import-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            if stopped.is_set():
+                break
+            waiting.put((batch,))
+    finally:
+        waiting.put(None)
+        thread.join()
+    if failures:
+        raise failures[0]

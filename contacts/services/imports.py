@@ -525,13 +525,21 @@ def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None
     writer = _Writer(job)
     stored = job.planned_against == import_team_watermark(job.team_id) and job.plan_batches.exists()
     status = ImportJob.Status.DONE
+
+    def write(batch: list[PlannedRow]) -> bool:
+        nonlocal status
+        if job_cancelled(ImportJob, job.pk):
+            status = ImportJob.Status.CANCELLED
+            return False
+        writer.write(batch)
+        return True
+
     try:
         with bulk.fewer_collections():
-            for batch in _stored_batches(job, batch_size) if stored else planned_batches(job, batch_size):
-                if job_cancelled(ImportJob, job.pk):
-                    status = ImportJob.Status.CANCELLED
-                    break
-                writer.write(batch)
+            # Batch n+1 is read (or planned) and checked against the suppression list here
+            # while batch n is written; a batch whose contacts changed meanwhile (a previous
+            # batch updated them too) fails its check and is planned again, as ever.
+            bulk.write_behind(_stored_batches(job, batch_size) if stored else planned_batches(job, batch_size), write)
     except Exception as exc:
         logger.exception("Import %s failed", job.pk)
         _finish(job, writer, ImportJob.Status.FAILED, failure=f"The import stopped: {str(exc)[:300]}")
