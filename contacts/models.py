@@ -529,7 +529,7 @@ class ImportJob(BackgroundJob):
 class ImportPlanBatch(models.Model):
     """The plan of up to ``BATCH_SIZE`` rows of a previewed job, as the preview made it.
 
-    ``rows`` holds one small dict per row (``contacts.importing.plan.stored_row``). The commit
+    ``rows`` holds one small list per row (``contacts.importing.plan.stored_row``). The commit
     writes these instead of planning the file again while the team's contacts are as they
     were when it was planned (``ImportJob.planned_against``); they are deleted once written.
     """
