@@ -29,8 +29,10 @@ withheld title or organization match nothing, as the list does not show them.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
+from functools import reduce
 from typing import Any
 
 from django.contrib.postgres.fields import ArrayField
@@ -201,7 +203,7 @@ def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: in
     An alternative is a list of tiers, conditions on the contact that exclude one another,
     best matches first. With ``limit``, at most ``limit`` ids: the first tier's, the newest
     (highest ids) first, then the next tier's, which PostgreSQL does not run once the limit
-    is reached. Without it, every match.
+    is reached. Without it, every match of any tier.
 
     The conditions and the other filters on ``contacts`` are tested in one scan of the
     contacts; a tier that looks in other tables (``_ids_in``) gives its ids as
@@ -213,6 +215,9 @@ def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: in
     arrays: list[str] = []
     params: list[Any] = []
     for tiers in alternatives:
+        if limit is None:
+            # Every match: one scan of the contacts for all the tiers.
+            tiers = [reduce(operator.or_, tiers)]
         selects: list[str] = []
         for condition in tiers:
             tier = documents.filter(condition).values("id")
@@ -241,7 +246,7 @@ def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: in
 def _ids_in(*branches: QuerySet[Any]) -> Q:
     """The contact's id is among those ``branches`` (queries of contact ids) answer."""
     first, *others = (branch.order_by() for branch in branches)
-    union = first.union(*others, all=True) if others else first
+    union = first.union(*others) if others else first
     return Q(_AnyOf(F("id"), Func(Subquery(union), function="ARRAY", output_field=_ID_ARRAY)))
 
 
