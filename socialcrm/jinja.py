@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, intcomma
+from django.template import engines
 from django.template.defaultfilters import pluralize, urlencode
-from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3, MONTHS_AP, WEEKDAYS_ABBR
@@ -44,9 +44,9 @@ def _id_url_parts(name: str, script_prefix: str, urlconf: str | None) -> tuple[s
 
 
 class _Remembered:
-    """One of ``naturaltime``'s translated strings, its ``%`` results remembered per language
-    and arguments: looking up the translation is most of ``naturaltime``'s cost, and the
-    counts ("3 hours", "2 days") repeat."""
+    """One of ``naturaltime``'s translated strings in one language, its ``%`` results
+    remembered: looking up the translation is most of ``naturaltime``'s cost, and the counts
+    ("3 hours", "2 days") repeat."""
 
     __slots__ = ("results", "text")
 
@@ -55,7 +55,7 @@ class _Remembered:
         self.results: dict[tuple[Any, ...], str] = {}
 
     def __mod__(self, params: dict[str, Any]) -> str:
-        key = (get_language(), *params.values())
+        key = tuple(params.values())
         result = self.results.get(key)
         if result is None:
             if len(self.results) >= 10_000:  # "%(delta)s ago" takes any delta: stay bounded
@@ -67,17 +67,21 @@ class _Remembered:
         return str(self.text)
 
 
-class _NaturalTime(NaturalTimeFormatter):
-    # django-stubs types these texts as str; _Remembered formats with % like them.
-    time_strings = {key: _Remembered(text) for key, text in NaturalTimeFormatter.time_strings.items()}  # type: ignore[misc]
-    past_substrings = {key: _Remembered(text) for key, text in NaturalTimeFormatter.past_substrings.items()}  # type: ignore[misc]
-    future_substrings = {key: _Remembered(text) for key, text in NaturalTimeFormatter.future_substrings.items()}  # type: ignore[misc]
+@lru_cache(maxsize=16)
+def _natural_time_in(language: str | None) -> type[NaturalTimeFormatter]:
+    """``naturaltime``'s formatter with its texts remembered, for ``language`` (used only
+    while it is the active one)."""
+    texts = {
+        table: {key: _Remembered(text) for key, text in getattr(NaturalTimeFormatter, table).items()}
+        for table in ("time_strings", "past_substrings", "future_substrings")
+    }
+    return type("NaturalTimeFormatter", (NaturalTimeFormatter,), texts)
 
 
 def natural_time(value: datetime) -> str:
     """Django's ``naturaltime`` ("3 hours ago", "2 days, 4 hours ago"), the same text for a
     fraction of the cost (see ``_Remembered``)."""
-    return str(_NaturalTime.string_for(value))
+    return str(_natural_time_in(get_language()).string_for(value))
 
 
 def iso(value: datetime) -> str:
@@ -137,9 +141,13 @@ def localized(value: datetime) -> str:
 
 
 def form_fields(form: Any) -> SafeString:
-    """A form's fields, errors and help as every page shows them (the template language's
-    ``partials/form_fields.html``, one copy for both engines)."""
-    return mark_safe(render_to_string("partials/form_fields.html", {"form": form}))  # noqa: S308 - an autoescaping engine's output
+    """A form's fields, errors and help as every page shows them: the Jinja2 template
+    ``partials/form_fields.html``, one copy for both engines (the template language's
+    ``partials/form_fields.html`` calls this; Jinja2 renders a form's widgets several times
+    faster, and the contact page shows three forms)."""
+    # This engine's own template: the template language's of the same name calls form_fields.
+    template = engines["jinja2"].get_template("partials/form_fields.html")
+    return mark_safe(template.render({"form": form}))  # noqa: S308 - an autoescaping engine's output
 
 
 def environment(**options: Any) -> Environment:

@@ -8,7 +8,6 @@ from django import template
 from django.utils.html import format_html, linebreaks, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import get_language
 
 from contacts.models import Activity, ContactMethod
 from contacts.services.timeline import sanitize_html
@@ -41,16 +40,12 @@ _KIND_LABELS = dict(Activity.Kind.choices)
 
 
 @lru_cache(maxsize=256)
-def _kind_label_and_icon(kind: str, language: str | None) -> tuple[str, SafeString]:
+def kind_label_and_icon(kind: str, language: str | None) -> tuple[str, SafeString]:
+    """A kind's name (``get_kind_display()``) and its icon, which screen readers announce by
+    that name; worked out once per ``language`` (the active one)."""
     label = str(_KIND_LABELS.get(kind, kind))
     icon = format_html('<span class="kind-icon" role="img" aria-label="{}">{}</span>', label, _ICONS.get(kind, "•"))
     return label, icon
-
-
-def kind_label_and_icon(kind: str) -> tuple[str, SafeString]:
-    """A kind's name (``get_kind_display()``) and its icon, which screen readers announce by
-    that name; worked out once per language."""
-    return _kind_label_and_icon(kind, get_language())
 
 
 def _plain(text: str) -> SafeString:

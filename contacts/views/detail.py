@@ -117,10 +117,15 @@ class TimelineEntry:
 
     @classmethod
     def of(
-        cls, activity: Activity, local: datetime, long_day: str, shown_names: dict[int, str] | None = None
+        cls,
+        activity: Activity,
+        local: datetime,
+        long_day: str,
+        language: str | None,
+        shown_names: dict[int, str] | None = None,
     ) -> TimelineEntry:
         """``local`` is the entry's time in the user's time zone, ``long_day`` its date as
-        ``_long_date`` writes it (the same for every entry of a day)."""
+        ``_long_date`` writes it (the same for every entry of a day), ``language`` the active one."""
         contact_name = (
             None if shown_names is None else shown_names.get(activity.contact_id, activity.contact.display_name)
         )
@@ -129,7 +134,7 @@ class TimelineEntry:
             local.isoformat(),
             f"{long_day}, {local:%H:%M} {local.tzname()}",
             natural_time(activity.occurred_at),
-            *kind_label_and_icon(activity.kind),
+            *kind_label_and_icon(activity.kind, language),
             activity_body(activity),
             contact_name,
         )
@@ -144,26 +149,30 @@ class DayGroup:
     entries: list[TimelineEntry] = field(default_factory=list)
 
 
+# The weekdays' and the months' names, Monday first and January first.
+DateNames = tuple[tuple[str, ...], tuple[str, ...]]
+
+
 @lru_cache(maxsize=32)
-def _date_names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The weekdays' and the months' names (Monday first, January first) in ``language``."""
+def _date_names(language: str | None) -> DateNames:
+    """The names in ``language`` (the active one)."""
     return tuple(str(WEEKDAYS[n]) for n in range(7)), tuple(str(MONTHS[n]) for n in range(1, 13))
 
 
-def _long_date(day: date, *, year: bool = True) -> str:
+def _long_date(day: date, names: DateNames, *, year: bool = True) -> str:
     """The date as Django's ``l j F Y`` ("Monday 2 March 2026") or ``l j F`` writes it, with
     the same translated names, without parsing a format string for every call."""
-    weekdays, months = _date_names(get_language())
+    weekdays, months = names
     text = f"{weekdays[day.weekday()]} {day.day} {months[day.month - 1]}"
     return f"{text} {day.year}" if year else text
 
 
-def _day_label(day: date, today: date) -> str:
+def _day_label(day: date, today: date, names: DateNames) -> str:
     if day == today:
         return "Today"
     if day == today - timedelta(days=1):
         return "Yesterday"
-    return _long_date(day, year=day.year != today.year)
+    return _long_date(day, names, year=day.year != today.year)
 
 
 def group_by_day(
@@ -174,6 +183,8 @@ def group_by_day(
     """Consecutive entries grouped by their day in the current (the user's) time zone;
     with ``shown_names`` (the names contacts chose, by id) each entry names its contact."""
     zone = timezone.get_current_timezone()
+    language = get_language()
+    names = _date_names(language)
     today = timezone.localdate(timezone=zone)
     previous_day = timezone.localdate(continuing_from.occurred_at, zone) if continuing_from else None
     groups: list[DayGroup] = []
@@ -182,9 +193,9 @@ def group_by_day(
         local = timezone.localtime(activity.occurred_at, zone)
         day = local.date()
         if not groups or groups[-1].day != day:
-            groups.append(DayGroup(day, _day_label(day, today), continued=not groups and day == previous_day))
-            long_day = _long_date(day)
-        groups[-1].entries.append(TimelineEntry.of(activity, local, long_day, shown_names))
+            groups.append(DayGroup(day, _day_label(day, today, names), continued=not groups and day == previous_day))
+            long_day = _long_date(day, names)
+        groups[-1].entries.append(TimelineEntry.of(activity, local, long_day, language, shown_names))
     return groups
 
 
