@@ -195,6 +195,19 @@ def test_email_panel_costs_one_query_whatever_the_thread_count(
     assert html.count("/thread/") == 5
 
 
+def test_email_panel_escapes_the_subjects_people_wrote(rf: Any, alice: Any, amara: Contact):
+    from contacts.views.email import email_panel
+
+    Activity.objects.create(
+        contact=amara, kind="email", occurred_at=amara.created_at, subject="<script>x()</script> & co", thread_key="t"
+    )
+    request = rf.get("/")
+    request.user = alice
+    html = email_panel(request, amara)
+    assert "&lt;script&gt;x()&lt;/script&gt; &amp; co" in html
+    assert "<script" not in html
+
+
 # --- The dropbox webhook ----------------------------------------------------------------------------
 
 
