@@ -431,6 +431,9 @@ def _organization_timeline(
     if people is not None:
         listed = [person for person in people if privacy[person.pk].shows("organization")]
         context["people"] = shown_contacts(listed, privacy=privacy)
+        # A Jinja2 fragment, shown as is (up to 200 rows).
+        rows = render_to_string("contacts/partials/organization_people.html", {"people": context["people"]})
+        context["people_rows"] = mark_safe(rows)  # noqa: S308 - an autoescaping engine's output
     return context
 
 

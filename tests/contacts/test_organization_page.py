@@ -131,3 +131,19 @@ def test_a_large_organization_points_to_the_full_list(
 
     assert "Showing the first 2." in page
     assert "?organization=Big%20%26%20Co" in page
+
+
+def test_people_names_and_titles_are_escaped(organization: Any, team: Any, alice: Any, client_for: Any):
+    person = ContactFactory(
+        team=team, organization=organization, display_name="<script>x()</script>", title="<b>Boss</b> & co"
+    )
+
+    html = client_for(alice).get(_url(organization)).content.decode()
+
+    people = html.split('<ul class="people-list">', 1)[1].split("</ul>", 1)[0]
+    assert (
+        f'<a href="{reverse("contacts:detail", kwargs={"pk": person.pk})}">&lt;script&gt;x()&lt;/script&gt;</a>'
+        in people
+    )
+    assert '<span class="muted">&lt;b&gt;Boss&lt;/b&gt; &amp; co</span>' in people
+    assert "<script" not in people and "<b>" not in people
