@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
 from consent import selectors, services
@@ -29,6 +29,7 @@ from socialcrm.audit.services import audit_record
 dpo_required = roles.role_required(roles.Role.DPO)
 # Jinja2 templates (templates/jinja2/): their output is marked safe where a page shows it.
 CONSENT_PANEL_TEMPLATE = "consent/partials/consent_panel.html"
+CONSENT_RECORD_FORM_TEMPLATE = "consent/partials/consent_record_form.html"
 PREFERENCES_PANEL_TEMPLATE = "consent/partials/preferences_panel.html"
 
 
@@ -36,17 +37,28 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def _record_form(contact: Contact) -> ConsentRecordForm:
+    # Without JavaScript, recording lands back on the contact page.
+    return ConsentRecordForm(initial={"next": reverse("contacts:detail", kwargs={"pk": contact.pk})})
+
+
 def _consent_panel_context(
-    contact: Contact, form: ConsentRecordForm | None = None, recorded: str = "", *, with_history: bool = True
+    contact: Contact,
+    form: ConsentRecordForm | None = None,
+    recorded: str = "",
+    *,
+    with_history: bool = True,
+    form_on_open: bool = False,
 ) -> dict[str, Any]:
+    """With ``form_on_open`` the record form is left out: the panel loads it when its
+    disclosure is opened (``consent_record``'s GET), or links to the consent page."""
     return {
         "recorded": recorded,
         "contact": contact,
         "contact_name": contact_privacy(contact).name_for(contact),
         "rows": selectors.consent_panel_rows(contact),
         "history": selectors.consent_history(contact) if with_history else None,
-        # Without JavaScript, recording lands back on the contact page.
-        "form": form or ConsentRecordForm(initial={"next": reverse("contacts:detail", kwargs={"pk": contact.pk})}),
+        "form": None if form_on_open else form or _record_form(contact),
     }
 
 
@@ -60,8 +72,10 @@ def consent_panel(request: HttpRequest, contact: Contact) -> SafeString:
 
     Its data is the one ``consent_snapshot`` query the header card's privacy rules already
     made; the ledger's records and receipts are a link away (the history is on the timeline).
+    Its record form, folded away in a disclosure, is loaded when opened: building and
+    rendering it was the panel's largest cost on every contact page view.
     """
-    return _consent_panel(request, _consent_panel_context(contact, with_history=False))
+    return _consent_panel(request, _consent_panel_context(contact, with_history=False, form_on_open=True))
 
 
 def preferences_panel(request: HttpRequest, contact: Contact) -> SafeString:
@@ -90,11 +104,19 @@ def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
     return _consent_page(request, contact, _consent_panel_context(contact))
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @roles.staff_required
 def consent_record(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Record a grant, withdrawal, objection, restriction or lift for the contact."""
+    """Record a grant, withdrawal, objection, restriction or lift for the contact.
+
+    GET answers the form alone, for the contact page's panel when its disclosure is opened
+    (htmx); other GETs go to the consent page, which shows it.
+    """
     contact = contact_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect("consent:contact_consent", pk=contact.pk)
+        return render(request, CONSENT_RECORD_FORM_TEMPLATE, {"contact": contact, "form": _record_form(contact)})
     form = ConsentRecordForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

@@ -81,6 +81,32 @@ def test_the_panels_are_on_the_contact_page(contact: Any, alice: Any, client_for
     assert "Privacy preferences" in html
 
 
+def test_the_contact_pages_panel_loads_its_record_form_when_opened(
+    contact: Any, alice: Any, client_for: Any, purpose: Any
+) -> None:
+    client = client_for(alice)
+    record_url = reverse("consent:consent_record", kwargs={"pk": contact.pk})
+    html = client.get(reverse("contacts:detail", kwargs={"pk": contact.pk})).content.decode()
+    panel = html.split(f'id="consent-panel-{contact.pk}"', 1)[1].split("</section>", 1)[0]
+    # Folded away: no form built; opening the disclosure asks for it, and without
+    # JavaScript the consent page has it.
+    assert 'name="evidence"' not in panel
+    assert f'hx-get="{record_url}"' in panel and 'hx-trigger="toggle once"' in panel
+    assert f'href="{reverse("consent:contact_consent", kwargs={"pk": contact.pk})}"' in panel
+
+    form = client.get(record_url, headers={"HX-Request": "true"})
+    assert form.status_code == 200
+    fragment = form.content.decode()
+    assert fragment.lstrip().startswith('<form method="post"') and "<html" not in fragment
+    assert 'name="evidence"' in fragment and 'name="csrfmiddlewaretoken"' in fragment
+    assert f'name="next" value="{reverse("contacts:detail", kwargs={"pk": contact.pk})}"' in fragment
+    assert client.get(record_url)["Location"] == reverse("consent:contact_consent", kwargs={"pk": contact.pk})
+    # An invalid answer shows the panel again with the form open, its errors inline.
+    response = client.post(record_url, {"evidence": "x"}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert '<details class="consent-record" open>' in response.content.decode()
+
+
 @pytest.mark.parametrize("name", ["consent:contact_consent", "consent:preferences", "consent:consent_record"])
 def test_charlie_gets_404_on_alices_contact(
     name: str, contact: Any, charlie: Any, client_for: Any, purpose: Any
@@ -89,6 +115,8 @@ def test_charlie_gets_404_on_alices_contact(
     url = reverse(name, kwargs={"pk": contact.pk})
     response = client.post(url, _form(purpose("enrichment"), "object")) if name.endswith("record") else client.get(url)
     assert response.status_code == 404
+    if name.endswith("record"):
+        assert client.get(url, headers={"HX-Request": "true"}).status_code == 404
     assert not ConsentEvent.objects.filter(contact=contact).exists()
 
 
