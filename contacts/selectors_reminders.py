@@ -14,7 +14,7 @@ from operator import or_
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, Func, IntegerField, JSONField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,7 +29,6 @@ from contacts.models import (
 )
 from contacts.registry import contact_privacy_for
 from contacts.selectors import (
-    JSONArrayAgg,
     JSONFields,
     managed_team_ids,
     model_json_rows,
@@ -111,10 +110,8 @@ def due_count_subquery(user: Any) -> Subquery:
     return Subquery(counted, output_field=IntegerField())
 
 
-# The contact page's contact query brings the reminders panel's rows along (``panel_prefetch``):
-# its reminders, and the assignee picker's people (managers and admins).
+# The contact page's contact query brings the reminders panel's reminders along (``panel_prefetch``).
 REMINDERS_ANNOTATION = "reminders_panel_reminders"
-ASSIGNEES_ANNOTATION = "reminders_panel_assignees"
 ASSIGNEE_FIELDS = ("id", "first_name", "last_name", "email")
 
 
@@ -123,41 +120,20 @@ def _assignees(team_id: Any) -> QuerySet[User]:
 
 
 def panel_prefetch(user: Any) -> dict[str, Subquery]:
-    """The panel's reminders (with their assignees' names) and, for managers and admins, the
-    assignee choices, as annotations of the contact page's contact query."""
+    """The panel's reminders (with their assignees' names), as an annotation of the contact
+    page's contact query. (The new-reminder form, with its assignee picker, is loaded when
+    the panel's disclosure is opened.)"""
     if not works_with_reminders(user):
         return {}
     assignee = JSONFields(**{name: f"assignee__{name}" for name in ASSIGNEE_FIELDS})
-    prefetch = {REMINDERS_ANNOTATION: model_json_rows(_panel_reminders(user, OuterRef("pk"), None), assignee=assignee)}
-    if roles.is_admin(user) or managed_team_ids(user):
-        prefetch |= _assignees_prefetch()
-    return prefetch
-
-
-def _assignees_prefetch() -> dict[str, Subquery]:
-    # One row per person (a member who also manages the team is joined twice by ``_assignees``).
-    people = User.objects.filter(pk__in=_assignees(OuterRef(OuterRef("team_id"))).values("pk"))
-    aggregated = (
-        people.order_by()
-        .annotate(everyone=Value(1))
-        .values("everyone")
-        .annotate(rows=JSONArrayAgg(JSONFields(**{name: name for name in ASSIGNEE_FIELDS})))
-        .values("rows")
-    )
-    return {ASSIGNEES_ANNOTATION: Subquery(aggregated, output_field=JSONField())}
+    return {REMINDERS_ANNOTATION: model_json_rows(_panel_reminders(user, OuterRef("pk"), None), assignee=assignee)}
 
 
 def assignable_users(*, user: Any, contact: Contact) -> list[User]:
-    """Who ``user`` may assign a reminder on ``contact`` to: managers pick from the contact's team.
-
-    No query on the contact page (``assignees_prefetch``) nor for the team check
-    (``managed_team_ids`` reuses the visibility query); else one.
-    """
+    """Who ``user`` may assign a reminder on ``contact`` to: managers pick from the contact's
+    team (one query; the team check reuses the visibility query)."""
     if roles.is_admin(user) or contact.team_id in managed_team_ids(user):
-        if ASSIGNEES_ANNOTATION in contact.__dict__:
-            people = models_from_json(User, contact.__dict__[ASSIGNEES_ANNOTATION])
-        else:
-            people = list(_assignees(contact.team_id).only(*ASSIGNEE_FIELDS).distinct())
+        people = list(_assignees(contact.team_id).only(*ASSIGNEE_FIELDS).distinct())
         return sorted(
             people, key=lambda person: (person.first_name.casefold(), person.last_name.casefold(), person.email)
         )

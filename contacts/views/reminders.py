@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts import calendar
 from contacts import selectors_reminders as reminder_selectors
@@ -53,7 +53,14 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
 # --- the contact page's panel ------------------------------------------------------------------
 
 
+def _reminder_form(request: HttpRequest, contact: Contact) -> ReminderForm:
+    assignees = reminder_selectors.assignable_users(user=request.user, contact=contact)
+    return ReminderForm(assignees=assignees, default_assignee=request.user, initial={"assignee": request.user.pk})
+
+
 def _panel_context(request: HttpRequest, contact: Contact, form: ReminderForm | None = None) -> dict[str, Any]:
+    """Without ``form`` (one with errors, or the new-reminder page's), the panel leaves the
+    form out: it is folded away, and loaded when opened (``reminder_create``'s GET)."""
     user = request.user
     pending, closed = reminder_selectors.contact_reminders(user=user, contact=contact)
     may_write = roles.has_role(user, roles.Role.SALES, roles.Role.MANAGER)
@@ -63,16 +70,12 @@ def _panel_context(request: HttpRequest, contact: Contact, form: ReminderForm | 
         "pending": pending,
         "closed": closed,
         "may_write": may_write,
+        "form": form,
         "snooze_presets": reminder_services.SNOOZE_PRESETS,
         "panel_url": reverse("contacts:contact_reminders", kwargs={"pk": contact.pk}),
     }
-    if may_write:
-        assignees = reminder_selectors.assignable_users(user=user, contact=contact)
-        context["form"] = form or ReminderForm(
-            assignees=assignees, default_assignee=user, initial={"assignee": user.pk}
-        )
-        if reminder_services.contact_can_set_cadence(actor=user, contact=contact):
-            context["cadence_form"] = CadenceForm(initial={"cadence_days": contact.cadence_days})
+    if may_write and reminder_services.contact_can_set_cadence(actor=user, contact=contact):
+        context["cadence_form"] = CadenceForm(initial={"cadence_days": contact.cadence_days})
     return context
 
 
@@ -106,11 +109,23 @@ def contact_reminders(request: HttpRequest, pk: int) -> HttpResponse:
     return _panel_response(request, contact_get(user=request.user, pk=pk))
 
 
-@require_POST
+def _reminder_form_page(request: HttpRequest, contact: Contact, form: ReminderForm, status: int = 200) -> HttpResponse:
+    context = {"contact": contact, "reminder_panel": reminder_panel(request, contact, form)}
+    return render(request, "contacts/reminder_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @works_with_reminders
 @in_user_timezone
 def reminder_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Set a reminder. GET answers the form alone for the panel's disclosure (htmx), or the
+    panel with its form open on a page of its own (without JavaScript)."""
     contact = contact_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        if request.htmx:
+            context = {"contact": contact, "form": _reminder_form(request, contact)}
+            return render(request, "contacts/partials/reminder_form.html", context)
+        return _reminder_form_page(request, contact, _reminder_form(request, contact))
     assignees = reminder_selectors.assignable_users(user=request.user, contact=contact)
     form = ReminderForm(request.POST, assignees=assignees, default_assignee=request.user)
     if form.is_valid():
@@ -131,8 +146,7 @@ def reminder_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             return _after_action(request, contact, "Reminder set.")
     if request.htmx:
         return _panel_response(request, contact, form)
-    context = {"contact": contact, "reminder_panel": reminder_panel(request, contact, form)}
-    return render(request, "contacts/reminder_form.html", context, status=400)
+    return _reminder_form_page(request, contact, form, status=400)
 
 
 def _act(request: HtmxHttpRequest, pk: int, action: Any, message: str) -> HttpResponse:
