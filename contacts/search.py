@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
@@ -196,9 +197,18 @@ def _contains(field: str, term: str) -> Q:
 
 
 def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: int | None = None) -> QuerySet[Contact]:
-    """``contacts`` among the first of ``alternatives`` that finds any of them; their ids are
-    read now, once, and an alternative runs only if the ones before found nobody
-    ``contacts`` holds (so another team's people never decide).
+    """``contacts`` among the first of ``alternatives`` that finds any of them (``_matching_sql``);
+    their ids are read now, once."""
+    built = _matching_sql(contacts, *alternatives, limit=limit)
+    return contacts.none() if built is None else _among_ids(contacts, *built)
+
+
+def _matching_sql(
+    contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: int | None = None
+) -> tuple[str, list[Any]] | None:
+    """The query of the ids of ``contacts`` among the first of ``alternatives`` that finds any
+    of them (None when it can match nobody): an alternative runs only if the ones before
+    found nobody ``contacts`` holds (so another team's people never decide).
 
     An alternative is a list of tiers, conditions on the contact that exclude one another,
     best matches first. With ``limit``, at most ``limit`` ids: the first tier's, the newest
@@ -207,9 +217,7 @@ def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: in
 
     The conditions and the other filters on ``contacts`` are tested in one scan of the
     contacts; a tier that looks in other tables (``_ids_in``) gives its ids as
-    ``id = ANY(ARRAY(branch))`` (an ``IN`` was a hash join over every contact). The ids
-    travel as one array literal, there and back (thousands of ids converted one by one cost
-    more than the query); the page and its count then look them up by primary key.
+    ``id = ANY(ARRAY(branch))`` (an ``IN`` was a hash join over every contact).
     """
     documents = contacts.order_by().alias(document=_Document(), name_document=_name_document())
     arrays: list[str] = []
@@ -235,10 +243,17 @@ def _matching(contacts: QuerySet[Contact], *alternatives: Sequence[Q], limit: in
             bound = "" if limit is None else f" LIMIT {int(limit)}"
             arrays.append(f"NULLIF(ARRAY(SELECT id FROM ({union}) AS tiers{bound}), '{{}}')")  # noqa: S608 - Django's compiled SQL
     if not arrays:
-        return contacts.none()
+        return None
     # COALESCE evaluates (and PostgreSQL runs) an array only when those before it are empty.
+    return f"SELECT COALESCE({', '.join(arrays)}, '{{}}')::text", params
+
+
+def _among_ids(contacts: QuerySet[Contact], sql: str, params: Sequence[Any]) -> QuerySet[Contact]:
+    """``contacts`` among the ids ``sql`` answers, read now. The ids travel as one array
+    literal, there and back (thousands of ids converted one by one cost more than the
+    query); the page and its count then look them up by primary key."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE({', '.join(arrays)}, '{{}}')::text", params)
+        cursor.execute(sql, params)
         (literal,) = cursor.fetchone()
     return contacts.filter(_AnyOf(F("id"), Cast(Value(literal), _ID_ARRAY)))
 
@@ -301,27 +316,107 @@ def _similar_names(term: str) -> Q:
     return Q(TrigramSimilar(name, value)) | Q(TrigramWordSimilar(name, value))
 
 
+def _term_kind(term: str) -> tuple[bool, bool, bool]:
+    """What the matching query's SQL depends on in a term: an ``@``, a digit, its length."""
+    return "@" in term, any(character.isdigit() for character in term), len(term) >= FUZZY_MIN_LENGTH
+
+
+def _search_alternatives(term: str) -> list[list[Q]]:
+    """``_matching_sql``'s alternatives for ``term`` (of three characters or more)."""
+    is_address, has_digit, fuzzy_length = _term_kind(term)
+    methods = _in_methods(term, postgresql=True)
+    if is_address:
+        # An address: only contact methods hold one.
+        return [[_ids_in(methods)]]
+    # The tiers of the ranking: whole words, then the term inside a name, title, method or
+    # organization (other tables: a branch each, each its own index scan).
+    whole_words = _whole_words(SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch"))
+    elsewhere = _ids_in(_contains_elsewhere(term), methods, _in_organizations(term, postgresql=True))
+    alternatives = [[whole_words, elsewhere & ~whole_words]]
+    if fuzzy_length and not has_digit:
+        # Misspelt names, only when nothing contains the term: a common surname's thousands
+        # of people are not joined by every name that shares its trigrams (and the
+        # similarity of each is not computed). Not for numbers, which trigrams cannot tell apart.
+        alternatives.append([_similar_names(term)])
+    return alternatives
+
+
+def _like(term: str) -> str:
+    return f"%{connection.ops.prep_for_like_query(term)}%"
+
+
+@dataclass(frozen=True)
+class _StoredMatching:
+    sql: str
+    params: tuple[Any, ...]
+    # (position, True for the ILIKE pattern or False for the term itself)
+    term_slots: tuple[tuple[int, bool], ...]
+
+
+# The matching query by shape (``_stored_matching``), at most this many, the oldest forgotten first.
+_STORED_MATCHING_SIZE = 512
+_stored_matching: dict[Hashable, _StoredMatching] = {}
+
+
+def _store_matching(
+    contacts: QuerySet[Contact], kind: tuple[bool, bool, bool], limit: int | None
+) -> _StoredMatching | None:
+    """The matching query built for a stand-in term of ``kind`` (characters no one types), with
+    the positions of its parameters; None when it matches nobody or when the term shows in its
+    SQL otherwise than as those parameters."""
+    is_address, has_digit, fuzzy_length = kind
+    stand_in = (
+        "\u2063" + ("@" if is_address else "\u2064") + ("0" if has_digit else "\u2062") + ("\u2061" * fuzzy_length)
+    )
+    built = _matching_sql(contacts, *_search_alternatives(stand_in), limit=limit)
+    if built is None:
+        return None
+    sql, params = built
+    slots = tuple((i, value != stand_in) for i, value in enumerate(params) if value in (stand_in, _like(stand_in)))
+    in_slots = {position for position, _ in slots}
+    others = [value for position, value in enumerate(params) if position not in in_slots]
+    if stand_in in sql or any(isinstance(value, str) and stand_in in value for value in others):
+        return None
+    return _StoredMatching(sql, tuple(params), slots)
+
+
+def _search_matches(contacts: QuerySet[Contact], term: str, limit: int | None) -> QuerySet[Contact]:
+    """``_matching`` for ``term``'s alternatives, with the SQL compiled once per shape.
+
+    Building and compiling the matching query (its tiers, the privacy subqueries of every
+    branch) cost ten times running it from Python. Its SQL depends only on the contacts
+    searched (their query's SQL and parameters: the user's teams, the other filters), the
+    kind of term (``_term_kind``) and the bound; the term itself is a parameter, found by
+    building the query once for a stand-in term of the same kind.
+    """
+    try:
+        contacts_sql, contacts_params = contacts.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:
+        return contacts.none()
+    kind = _term_kind(term)
+    key = (connection.alias, contacts_sql, tuple(contacts_params), kind, limit)
+    try:
+        stored = _stored_matching.get(key)
+    except TypeError:  # a parameter that cannot be a key: build the query for this request
+        return _matching(contacts, *_search_alternatives(term), limit=limit)
+    if stored is None:
+        stored = _store_matching(contacts, kind, limit)
+        if stored is None:
+            return _matching(contacts, *_search_alternatives(term), limit=limit)
+        if len(_stored_matching) >= _STORED_MATCHING_SIZE:
+            del _stored_matching[next(iter(_stored_matching))]
+        _stored_matching[key] = stored
+    params = list(stored.params)
+    for position, is_pattern in stored.term_slots:
+        params[position] = _like(term) if is_pattern else term
+    return _among_ids(contacts, stored.sql, params)
+
+
 def _search_postgresql(contacts: QuerySet[Contact], term: str, *, limit: int | None) -> QuerySet[Contact]:
     if len(term) < SUBSTRING_MIN_LENGTH:
         return _search_word_prefix(contacts, term)
     query = SearchQuery(term, config=SEARCH_CONFIG, search_type="websearch")
-    methods = _in_methods(term, postgresql=True)
-    if "@" in term:
-        # An address: only contact methods hold one.
-        found = _matching(contacts, [_ids_in(methods)], limit=limit)
-    else:
-        # The tiers of the ranking below: whole words, then the term inside a name, title,
-        # method or organization (other tables: a branch each, each its own index scan).
-        whole_words = _whole_words(query)
-        elsewhere = _ids_in(_contains_elsewhere(term), methods, _in_organizations(term, postgresql=True))
-        alternatives: list[list[Q]] = [[whole_words, elsewhere & ~whole_words]]
-        if len(term) >= FUZZY_MIN_LENGTH and not any(character.isdigit() for character in term):
-            # Misspelt names, only when nothing contains the term: a common surname's
-            # thousands of people are not joined by every name that shares its trigrams
-            # (and the similarity of each is not computed). Not for numbers, which trigrams
-            # cannot tell apart.
-            alternatives.append([_similar_names(term)])
-        found = _matching(contacts, *alternatives, limit=limit)
+    found = _search_matches(contacts, term, limit)
     # Whole-word hits first (names weigh more than titles in the document), then the closest
     # spellings of the name; the similarity is computed only for the rows that need it.
     rank = Case(

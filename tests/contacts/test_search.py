@@ -209,6 +209,22 @@ def test_terms_with_digits_match_numbers_exactly(alice: Any, team: Any) -> None:
     assert _search(alice, "agent 4711") == ["Agent 4711"]
 
 
+@postgresql_only
+def test_terms_of_one_kind_share_the_matching_query_each_with_its_own_words(
+    alice: Any, team: Any, people: None
+) -> None:
+    # The matching query is compiled once per shape and the term filled in: each term finds
+    # its own people, with its own escaping of LIKE's wildcards ("_" matches no digit here).
+    ContactFactory(team=team, display_name="Agent 4711", title="Perfumer")
+    assert _search(alice, "hamilton") == ["Hamilton Naki", "Margaret Hamilton"]
+    assert _search(alice, "grace") == ["Grace Hopper"]
+    assert _search(alice, "4711") == ["Agent 4711"]
+    assert _search(alice, "4_11") == []
+    assert _search(alice, "navy.example") == ["Grace Hopper"]
+    assert _search(alice, "@navy.example") == ["Grace Hopper"]
+    assert _search(alice, "hamilton", status="archived") == []
+
+
 def _ranked(search: Callable[[], Any], *, limit: int = 50) -> list[str]:
     """Every page by relevance of what ``search()`` finds, ``limit`` rows a page, following
     the cursors; each page searches again, as each request of the list does."""
