@@ -77,7 +77,9 @@ def insert(model: type[models.Model], rows: Sequence[Mapping[str, Any]], *, igno
             sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"  # noqa: S608
             cursor.execute(sql, [list(column) for column in zip(*values, strict=True)])
             return
-        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        # The raw cursor's COPY: errors are wrapped as Django's, as ``execute`` wraps them, so
+        # a unique clash is the IntegrityError that makes the import plan its batch again.
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in values:
                 copy.write_row(row)
 

@@ -212,3 +212,19 @@ def test_an_invalid_row_does_not_keep_its_batch_alive_until_a_garbage_collection
         assert plan_in_a_batch()() is None
     finally:
         gc.enable()
+
+
+def test_a_batch_that_clashes_with_a_concurrent_writer_is_planned_again(alice, team) -> None:
+    job = services.import_preview(actor=alice, team=team, file_name="update.csv", data=UPDATE)
+    writer = services._Writer(job)
+    (batch,) = services._stored_batches(job, 100)
+    # Someone adds Mei after the commit checked the team and before this batch is written:
+    # her email is taken, so the rows are planned again and update her.
+    mei = _mei(team)
+
+    writer.write(batch)
+
+    assert writer.counts == {"update": 1}
+    assert Contact.objects.filter(team=team).count() == 1
+    mei.refresh_from_db()
+    assert mei.title == "Founder"
