@@ -106,7 +106,7 @@ def test_organization_page_runs_a_constant_number_of_queries(
     client = client_for(alice)
     client.get(_url(organization))  # warm the in-process caches (consent's purposes)
     # (The session comes from the cache.) 1 user, 2 roles, 3 visible teams, 4 organization
-    # with the reminders' due count in the navigation, 5 people with owners, 6 combined
+    # with the reminders' due count in the navigation, 5 people, 6 combined
     # timeline page with actors and contacts, 7 the consent preferences and states of the
     # people and the timeline's contacts (chosen names, withheld titles, badges).
     with django_assert_max_num_queries(7):
