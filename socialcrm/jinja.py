@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib.humanize.templatetags.humanize import NaturalTimeFormatter, intcomma
 from django.template import engines
-from django.template.defaultfilters import pluralize, urlencode
+from django.template.defaultfilters import floatformat, pluralize, slugify, truncatechars, urlencode
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import formats, timezone
 from django.utils.dates import MONTHS_3, MONTHS_AP, WEEKDAYS_ABBR
@@ -158,11 +158,14 @@ def environment(**options: Any) -> Environment:
         capfirst=capfirst,
         day=day,
         day_month=day_month,
+        floatformat=floatformat,
         intcomma=intcomma,
         iso=iso,
         localized=localized,
         naturaltime=natural_time,
         pluralize=pluralize,
+        slugify=slugify,
+        truncatechars=truncatechars,
         urlencode=urlencode,
         weekday_time=weekday_time,
     )

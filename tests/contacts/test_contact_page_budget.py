@@ -85,8 +85,8 @@ def test_the_contact_page_with_every_panel_runs_at_most_eight_queries(
     html = response.content.decode()
     assert html.count('class="timeline-entry ') == min(2 * size, 25)
     assert html.count('<article class="enrichment-profile"') == size
-    assert "Couldn&#x27;t reach GitHub; paused until" in html
-    assert "Couldn&#x27;t reach Gravatar, will retry." in html
+    assert "Couldn&#39;t reach GitHub; paused until" in html
+    assert "Couldn&#39;t reach Gravatar, will retry." in html
     assert "or: CTO" in html
     assert f"Due {size - 1}" in html
     assert f"Re {size - 1}" in html

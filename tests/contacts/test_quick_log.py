@@ -179,6 +179,9 @@ def test_the_author_sees_edit_and_delete_only_on_her_recent_manual_entries(
     assert _edit_url(alices_call) in alices_view
     assert _edit_url(imported) not in alices_view
     assert _edit_url(alices_call) not in bobs_view
+    # The delete form carries the CSRF token (a form posted without it would be refused).
+    delete_form = alices_view.split(f'action="{_delete_url(alices_call)}"', 1)[1].split("</form>", 1)[0]
+    assert 'name="csrfmiddlewaretoken"' in delete_form
 
 
 def test_author_deletes_her_entry_and_last_contacted_is_recomputed(

@@ -285,6 +285,10 @@ def test_the_panel_is_on_the_contact_page(alice: Any, contact: Any, client_for: 
 def test_complete_and_snooze_from_the_panel(alice: Any, contact: Any, client_for: Any) -> None:
     first, second = _create(alice, contact), _create(alice, contact)
     client = client_for(alice)
+    panel = client.get(reverse("contacts:contact_reminders", kwargs={"pk": contact.pk})).content.decode()
+    forms = panel.split('<form method="post"')[1:]
+    assert len(forms) >= 4  # done and snooze for each, the cadence
+    assert all('name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0] for form in forms)
     client.post(reverse("contacts:reminder_complete", kwargs={"pk": first.pk}), HTTP_HX_REQUEST="true")
     client.post(reverse("contacts:reminder_snooze", kwargs={"pk": second.pk}), {"preset": "next_week"})
     first.refresh_from_db()

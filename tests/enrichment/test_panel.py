@@ -48,12 +48,12 @@ def test_hostile_profile_data_is_shown_as_text_and_never_linked(
     html = client_for(alice).get(reverse("contacts:detail", kwargs={"pk": contact.pk})).content.decode()
 
     assert '<script>alert("bio")' not in html
-    assert "&lt;script&gt;alert(&quot;bio&quot;)&lt;/script&gt;" in html
+    assert "&lt;script&gt;alert(&#34;bio&#34;)&lt;/script&gt;" in html
     assert "<img src=x" not in html
     assert 'href="javascript' not in html
     assert 'href="data:' not in html
     assert 'href="https://ada.example/"' in html
-    assert "&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;NNN" in html
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;NNN" in html
 
 
 def test_the_panel_shows_values_with_source_and_age_verified_badge_and_conflicts(
@@ -88,6 +88,10 @@ def test_the_panel_shows_values_with_source_and_age_verified_badge_and_conflicts
     assert 'title="From Gravatar (https://api.gravatar.com/v3/profiles/x)' in html
     assert "<img" not in html  # remote avatars are never loaded: initials instead
     assert '<span class="enrichment-avatar" aria-hidden="true">AE</span>' in html
+    # Every action form (accept or reject the profile, or one value; refresh) carries the CSRF token.
+    forms = html.split('<form method="post"')[1:]
+    assert len(forms) >= 4
+    assert all('name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0] for form in forms)
 
 
 def test_failing_providers_show_as_will_retry_not_as_an_error(
@@ -98,7 +102,7 @@ def test_failing_providers_show_as_will_retry_not_as_an_error(
     response = client_for(alice).get(reverse("contacts:detail", kwargs={"pk": contact.pk}))
 
     assert response.status_code == 200
-    assert "Couldn&#x27;t reach GitHub, will retry." in response.content.decode()
+    assert "Couldn&#39;t reach GitHub, will retry." in response.content.decode()
 
 
 def test_withheld_profiles_are_not_shown(contact: Contact, client_for: ClientFor, alice: User) -> None:
