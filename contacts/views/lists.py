@@ -98,6 +98,8 @@ def contact_list(request: HtmxHttpRequest) -> HttpResponse:
         "save_form": SavedViewForm(initial={"query": query}),
         "saved_views": selectors.saved_views(user=request.user),
         "explicit_sort": sort if request.GET.get("sort") == sort else "",
+        # Listed by relevance, a search shows its best LIST_COUNT_CAP + 1 matches only.
+        "relevance_bounded": sort == selectors.RELEVANCE and page.count_capped,
         "can_edit": _can_edit(request.user),
     }
     return _render_list(request, "contacts/list.html", "contacts/partials/contact_rows.html", context)

@@ -306,3 +306,21 @@ def test_short_terms_are_never_bounded(alice: Any, team: Any) -> None:
         "Lo Zed",
         "Lou Ann",
     ]
+
+
+@postgresql_only
+def test_a_search_by_relevance_beyond_the_cap_says_how_to_see_every_match(
+    alice: Any, team: Any, client_for: Any
+) -> None:
+    Contact.objects.bulk_create(
+        Contact(team=team, display_name=f"Poet{n} Lovelace", first_name=f"Poet{n}", last_name="Lovelace")
+        for n in range(selectors.LIST_COUNT_CAP + 1)
+    )
+    hint = "Sort by a column to go through all of them."
+
+    by_relevance = client_for(alice).get(reverse("contacts:list"), {"q": "lovelace"})
+    by_name = client_for(alice).get(reverse("contacts:list"), {"q": "lovelace", "sort": "name"})
+
+    assert "1,000+ contacts" in by_relevance.content.decode()
+    assert hint in by_relevance.content.decode()
+    assert hint not in by_name.content.decode()
