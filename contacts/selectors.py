@@ -40,7 +40,7 @@ from contacts.search import search_is_ranked
 from socialcrm import roles
 from socialcrm.models import Team, User
 from socialcrm.pagination import TimeCursor as TimelineCursor
-from socialcrm.pagination import newest_first
+from socialcrm.pagination import newest_first_page, newest_first_query
 from socialcrm.stored_queries import StoredQueries
 
 RowT = TypeVar("RowT", bound=Model)
@@ -229,14 +229,17 @@ class ContactCard:
     tags: list[str]
 
 
-# The contact page's contact query, compiled once per shape (``_card_shape``).
+# The contact page's contact query and the organization page's organization query, compiled
+# once per shape (``_user_shape``).
 _stored_cards: StoredQueries[Contact] = StoredQueries(Contact)
+_stored_organizations: StoredQueries[Organization] = StoredQueries(Organization)
 
 
-def _card_shape(user: Any, annotations_shape: Hashable) -> Hashable:
-    """Everything the contact card query's SQL depends on: the database, who the user is
-    (their id appears in the reminders' and the bell's subqueries), their roles, the teams
-    they see and manage, and what the caller's annotations depend on besides the user."""
+def _user_shape(user: Any, annotations_shape: Hashable) -> Hashable:
+    """Everything the SQL of a user's stored contact card or organization query depends on:
+    the database, who the user is (their id appears in the reminders' and the bell's
+    subqueries), their roles, the teams they see and manage, and what the caller's
+    annotations depend on besides the user."""
     team_ids = visible_team_ids(user)
     return (
         connection.alias,
@@ -284,7 +287,7 @@ def contact_card_get(
             .filter(pk=contact_pk)
         )
 
-    contact: Any = _stored_cards.first(_card_shape(user, annotations_shape), build, pk)
+    contact: Any = _stored_cards.first(_user_shape(user, annotations_shape), build, pk)
     if contact is None:
         raise Http404("No such contact.")
     method_rows = sorted(contact.card_methods or [], key=lambda row: (row["kind"], not row["is_primary"], row["id"]))
@@ -298,11 +301,22 @@ def contact_card_get(
     )
 
 
-def organization_get(*, user: Any, pk: int, annotations: Mapping[str, Any] | None = None) -> Organization:
-    """The organization ``pk`` if ``user`` may see it (Http404 otherwise), with ``annotations``
-    (the header's bell on the organization page) in the same query."""
-    organizations = visible_organizations(user).select_related("team").annotate(**(annotations or {}))
-    organization = organizations.filter(pk=pk).first()
+def organization_get(
+    *,
+    user: Any,
+    pk: int,
+    annotations: Callable[[], Mapping[str, Any]] = dict,
+    annotations_shape: Hashable = (),
+) -> Organization:
+    """The organization ``pk`` if ``user`` may see it (Http404 otherwise), with ``annotations()``
+    (the header's bell on the organization page) in the same query, compiled once per shape
+    as ``contact_card_get``'s: the annotations depend on the user and ``annotations_shape`` only."""
+
+    def build(organization_pk: int) -> QuerySet[Organization]:
+        organizations = visible_organizations(user).select_related("team").annotate(**annotations())
+        return organizations.filter(pk=organization_pk)
+
+    organization = _stored_organizations.first(_user_shape(user, ("organization", annotations_shape)), build, pk)
     if organization is None:
         raise Http404("No such organization.")
     return organization
@@ -337,12 +351,39 @@ class TimelinePage:
     next_cursor: TimelineCursor | None
 
 
+# The timeline pages' queries, compiled once per shape (``_keyset_page``).
+_stored_timelines: StoredQueries[Activity] = StoredQueries(Activity)
+
+
 def _keyset_page(
-    activities: QuerySet[Activity], before: TimelineCursor | None, kinds: Iterable[str] | None, limit: int
+    shape: Hashable,
+    activities: Callable[[Any], QuerySet[Activity]],
+    owner: int,
+    before: TimelineCursor | None,
+    kinds: Iterable[str] | None,
+    limit: int,
 ) -> TimelinePage:
-    if kinds:
-        activities = activities.filter(kind__in=list(kinds))
-    rows, next_cursor = newest_first(activities, before=before, limit=limit)
+    """A timeline page of ``activities(owner)`` (the id of the contact or organization the
+    page is of, as a query value), its SQL stored under ``shape`` (what else it depends on)
+    with whether it has a cursor and a kinds filter, run with the owner, cursor and kinds.
+
+    The kinds are padded to one width (repeating the last), so that every filter has one
+    shape; more kinds than there are (never from the page's filters) take a shape each."""
+    chosen = list(dict.fromkeys(kinds or ()))
+    width = max(len(chosen), len(Activity.Kind)) if chosen else 0
+    values: dict[str, Any] = {f"kind{i}": chosen[min(i, len(chosen) - 1)] for i in range(width)}
+    if before is not None:
+        values.update(before_at=before.occurred_at, before_id=before.id)
+
+    def build(value: Mapping[str, Any]) -> QuerySet[Activity]:
+        queryset = activities(value["owner"])
+        if width:
+            queryset = queryset.filter(kind__in=[value[f"kind{i}"] for i in range(width)])
+        after = None if before is None else (value["before_at"], value["before_id"])
+        return newest_first_query(queryset, after=after, limit=limit)
+
+    key = (connection.alias, shape, width, before is not None, limit)
+    rows, next_cursor = newest_first_page(_stored_timelines.rows(key, build, owner=owner, **values), limit)
     return TimelinePage(rows, next_cursor)
 
 
@@ -357,14 +398,18 @@ def timeline_page(
     """One page of ``contact``'s timeline, newest first, strictly older than ``before``.
 
     Keyset pagination on (occurred_at, id) over ``activity_timeline_idx``: page 1000 costs
-    what page 1 costs, and rows added meanwhile never shift a page. One query.
+    what page 1 costs, and rows added meanwhile never shift a page. One query, compiled once
+    per shape (``_keyset_page``; it does not depend on the user).
     ``contact`` comes from ``contact_get``; it is checked again against ``user`` (no query).
     """
     team_ids = visible_team_ids(user)
     if team_ids is not None and contact.team_id not in team_ids:
         raise Http404("No such contact.")
-    activities = Activity.objects.filter(contact_id=contact.pk).select_related("actor").defer(*_TIMELINE_ACTOR_UNREAD)
-    return _keyset_page(activities, before, kinds, limit)
+
+    def activities(contact_pk: Any) -> QuerySet[Activity]:
+        return Activity.objects.filter(contact_id=contact_pk).select_related("actor").defer(*_TIMELINE_ACTOR_UNREAD)
+
+    return _keyset_page("contact", activities, contact.pk, before, kinds, limit)
 
 
 def organization_timeline_page(
@@ -375,18 +420,23 @@ def organization_timeline_page(
     kinds: Iterable[str] | None = None,
     limit: int = TIMELINE_PAGE_SIZE,
 ) -> TimelinePage:
-    """One page of the combined timeline of the organization's people ``user`` may see. One query.
+    """One page of the combined timeline of the organization's people ``user`` may see. One query,
+    compiled once per shape (``_keyset_page``: the teams ``user`` sees are part of it).
 
     Reads ``activity_org_timeline_idx`` (organization, -occurred_at, -id): the entries carry
     their contact's organization (kept in step by the database), so a page reads its own
     rows whatever the size of the organization rather than every entry of every person.
     """
-    activities = Activity.objects.filter(organization_id=organization.pk)
     team_ids = visible_team_ids(user)
-    if team_ids is not None:
-        activities = activities.filter(contact__team_id__in=team_ids)
-    activities = activities.select_related("actor", "contact").defer(*_TIMELINE_ACTOR_UNREAD, *_TIMELINE_CONTACT_UNREAD)
-    return _keyset_page(activities, before, kinds, limit)
+
+    def activities(organization_pk: Any) -> QuerySet[Activity]:
+        queryset = Activity.objects.filter(organization_id=organization_pk)
+        if team_ids is not None:
+            queryset = queryset.filter(contact__team_id__in=team_ids)
+        return queryset.select_related("actor", "contact").defer(*_TIMELINE_ACTOR_UNREAD, *_TIMELINE_CONTACT_UNREAD)
+
+    shape = ("organization", None if team_ids is None else tuple(team_ids))
+    return _keyset_page(shape, activities, organization.pk, before, kinds, limit)
 
 
 # What the organization page shows of its people (their names, titles and privacy rules).

@@ -57,13 +57,25 @@ def newest_first(
     Returns the rows and the cursor of the next page (None on the last page). One query:
     it fetches one row more than the page to know whether another page follows.
     """
-    if before is not None:
+    after = None if before is None else (before.occurred_at, before.id)
+    return newest_first_page(list(newest_first_query(queryset, after=after, limit=limit, field=field)), limit, field)
+
+
+def newest_first_query(
+    queryset: QuerySet[RowT], *, after: tuple[Any, Any] | None, limit: int, field: str = "occurred_at"
+) -> QuerySet[RowT]:
+    """The query of ``newest_first``: ``after`` is the cursor's (timestamp, id), as values
+    or as expressions (a stored query's ``StoredValue``)."""
+    if after is not None:
         # The redundant ``field <= t`` bounds the index range scan; the OR breaks ties on
         # id, so rows sharing a timestamp are neither repeated nor skipped.
-        queryset = queryset.filter(**{f"{field}__lte": before.occurred_at}).filter(
-            Q(**{f"{field}__lt": before.occurred_at}) | Q(id__lt=before.id)
-        )
-    rows = list(queryset.order_by(f"-{field}", "-id")[: limit + 1])
+        at, pk = after
+        queryset = queryset.filter(**{f"{field}__lte": at}).filter(Q(**{f"{field}__lt": at}) | Q(id__lt=pk))
+    return queryset.order_by(f"-{field}", "-id")[: limit + 1]
+
+
+def newest_first_page(rows: list[RowT], limit: int, field: str = "occurred_at") -> tuple[list[RowT], TimeCursor | None]:
+    """The page and next cursor of the rows ``newest_first_query`` answers."""
     if len(rows) <= limit:
         return rows, None
     return rows[:limit], TimeCursor.of(rows[limit - 1], field)

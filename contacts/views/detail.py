@@ -444,7 +444,9 @@ ORGANIZATION_PEOPLE_SHOWN = 200
 @roles.staff_required
 @in_user_timezone
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = organization_get(user=request.user, pk=pk, annotations=bell_prefetch(request))
+    organization = organization_get(
+        user=request.user, pk=pk, annotations=lambda: bell_prefetch(request), annotations_shape="bell"
+    )
     bell_prefetched(request, organization)
     # One more than is shown tells whether to point to the full list.
     people = organization_people(user=request.user, organization=organization, limit=ORGANIZATION_PEOPLE_SHOWN + 1)
