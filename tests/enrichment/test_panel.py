@@ -92,6 +92,7 @@ def test_the_panel_shows_values_with_source_and_age_verified_badge_and_conflicts
     forms = html.split('<form method="post"')[1:]
     assert len(forms) >= 4
     assert all('name="csrfmiddlewaretoken"' in form.split("</form>", 1)[0] for form in forms)
+    assert all(f'hx-target="#enrichment-panel-{contact.pk}"' in form.split(">", 1)[0] for form in forms)
 
 
 def test_failing_providers_show_as_will_retry_not_as_an_error(
