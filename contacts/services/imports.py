@@ -71,6 +71,8 @@ logger = logging.getLogger(__name__)
 # Rows planned and written per transaction; progress is saved with each batch.
 BATCH_SIZE = 2500
 IMPORT_SOURCE = "import"
+# The tables an import adds a row to for (nearly) every row of its file.
+GROWN_BY_IMPORT = (Contact, ContactMethod, Contact.tags.through, Activity, ImportedRecord)
 # The preview lists this many rows (every count covers the whole file).
 PREVIEW_ROWS = 200
 # What planning the preview sets on a job.
@@ -532,6 +534,9 @@ def import_run(*, job_id: int, batch_size: int = BATCH_SIZE) -> ImportJob | None
             status = ImportJob.Status.CANCELLED
             return False
         writer.write(batch)
+        if job.processed_rows == len(batch):
+            # The first batch is in: plan the rest for tables of the size they are growing to.
+            bulk.refresh_statistics(GROWN_BY_IMPORT, adding=job.total_rows - job.processed_rows)
         return True
 
     try:
