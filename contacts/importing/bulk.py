@@ -122,6 +122,16 @@ def refresh_statistics(tables: Iterable[type[models.Model]], *, adding: int) -> 
     return stale
 
 
+def check_deferred_constraints() -> None:
+    """Run the current transaction's deferred foreign key checks now rather than at its commit (PostgreSQL).
+
+    Elsewhere (SQLite) nothing: they stay at the commit.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 @contextmanager
 def fewer_collections(threshold: int = 50_000) -> Iterator[None]:
     """Run the block with Python's cyclic garbage collector mostly out of the way.
@@ -143,21 +153,23 @@ def fewer_collections(threshold: int = 50_000) -> Iterator[None]:
         gc.unfreeze()
 
 
-def write_behind(batches: Iterable[T], write: Callable[[T], bool], *, depth: int = 1) -> None:
-    """``write`` each of ``batches`` in order, until it returns False; on PostgreSQL, in a thread.
+def write_behind(batches: Iterable[T], write: Callable[[T], bool], *, writers: int = 1, depth: int = 1) -> None:
+    """``write`` each of ``batches``, until one returns False; on PostgreSQL, in ``writers`` threads.
 
     Preparing a batch is Python's work and writing it mostly PostgreSQL's: one after the
-    other on one connection, each waits for the other. Here a writer thread (with its own
-    connection, as Django gives each thread) writes batch n while this thread prepares batch
-    n+1, at most ``depth`` prepared batches waiting. A second connection only sees committed
-    rows, so the thread is used only on PostgreSQL outside a transaction (``atomic``, a test
-    case's): elsewhere, and on SQLite, the batches are written here, one after the other,
-    with the same ``write``.
+    other on one connection, each waits for the other. Here writer threads (each with its
+    own connection, as Django gives each thread) write batch n (and, with two writers, n+1
+    at the same time, on the other core) while this thread prepares the next, at most
+    ``depth`` prepared batches waiting. One writer writes the batches in order; more commit
+    in the order they finish. A second connection only sees committed rows, so threads are
+    used only on PostgreSQL outside a transaction (``atomic``, a test case's): elsewhere,
+    and on SQLite, the batches are written here, one after the other, with the same ``write``.
 
-    ``write`` returns False to stop (a cancelled job): the batches after it are not written
-    and no more are prepared. If it raises, the same, and the error is raised here once the
-    thread has stopped; if preparing raises, the batches already prepared are written
-    first. Either way the batches written stay, and the thread's connection is closed.
+    ``write`` returns False to stop (a cancelled job): the batches after those being written
+    are not written and no more are prepared. If it raises, the same, and the error is
+    raised here once every thread has stopped; if preparing raises, the batches already
+    prepared are written first. Either way the batches written stay, and the threads'
+    connections are closed.
     """
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         for batch in batches:
@@ -171,26 +183,32 @@ def write_behind(batches: Iterable[T], write: Callable[[T], bool], *, depth: int
     def writer() -> None:
         item = waiting.get()
         try:
-            while item is not None and write(item[0]):
+            while item is not None:
+                if stopped.is_set() or not write(item[0]):
+                    stopped.set()
+                    break
                 item = waiting.get()
         except BaseException as exc:  # raised again in the preparing thread
             failures.append(exc)
-        finally:
             stopped.set()
+        finally:
             connection.close()
-        # Stopped early: take what the preparing thread still hands over, up to its end.
+        # Stopped early: take what the preparing thread still hands over, up to an end of its own.
         while item is not None:
             item = waiting.get()
 
-    thread = threading.Thread(target=writer, name="import-writer", daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=writer, name="import-writer", daemon=True) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
     try:
         for batch in batches:
             if stopped.is_set():
                 break
             waiting.put((batch,))
     finally:
-        waiting.put(None)
-        thread.join()
+        for _ in threads:
+            waiting.put(None)
+        for thread in threads:
+            thread.join()
     if failures:
         raise failures[0]
