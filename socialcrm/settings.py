@@ -226,7 +226,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Daily digests, made once per user and local day when their chosen hour comes.
     "reminders-digests": {"task": "contacts.tasks.reminders_digest_tick", "schedule": 60.0, "options": {"expires": 55}},
     # Imports and email uploads whose worker was lost mid-run are marked failed (an upload's
-    # file deleted) after 30 minutes without progress (contacts/services/jobs.py).
+    # file, an import's stored plan deleted) after 30 minutes without progress
+    # (contacts/services/jobs.py).
     "stalled-jobs": {"task": "contacts.tasks.stalled_jobs_fail", "schedule": 300.0, "options": {"expires": 240}},
 }
 

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from contacts.models import BackgroundJob, EmailUploadJob, ImportJob
+from contacts.models import BackgroundJob, EmailUploadJob, ImportJob, ImportPlanBatch
 from socialcrm.audit.services import audit_record
 
 # Longer than any job task's hard time limit (25 minutes): a live task saves progress far
@@ -96,21 +96,37 @@ def job_end(job: BackgroundJob, status: str, fields: list[str]) -> None:
     job.refresh_from_db(fields=["status", "finished_at", "updated_at"])
 
 
+@transaction.atomic
 def stalled_jobs_fail(*, now: datetime | None = None) -> int:
     """Fail the running jobs with no progress for ``STALLED_AFTER``; return how many ended.
 
-    An email upload's file is deleted with it. A job cancelled while running whose task was
-    lost the same way ends as cancelled (never failed, never run again). Queued jobs are
-    left alone: their task may still be waiting in the outbox for the broker to come back.
+    An email upload's file is deleted with it, an import's stored plan (``ImportPlanBatch``)
+    too: it is never written again, a retry plans from the file. A job cancelled while
+    running whose task was lost the same way ends as cancelled (never failed, never run
+    again). Queued jobs are left alone: their task may still be waiting in the outbox for
+    the broker to come back. A constant number of queries however many jobs end.
     """
     now = now or timezone.now()
-    ended = 0
-    for model, extra in ((ImportJob, {}), (EmailUploadJob, {"data": b""})):
-        quiet = model._default_manager.filter(updated_at__lt=now - STALLED_AFTER)
-        ended += quiet.filter(status=BackgroundJob.RUNNING).update(
-            status=BackgroundJob.FAILED, failure=STALLED_REASON, finished_at=now, updated_at=now, **extra
-        )
-        ended += quiet.filter(status=BackgroundJob.CANCELLED, finished_at=None).update(
-            finished_at=now, updated_at=now, **extra
-        )
-    return ended
+    imports = _stalled_end(ImportJob, now)
+    uploads = _stalled_end(EmailUploadJob, now, data=b"")
+    ImportPlanBatch.objects.filter(job__in=imports).delete()
+    return len(imports) + len(uploads)
+
+
+def _stalled_end(model: type[BackgroundJob], now: datetime, **discard: Any) -> list[int]:
+    """End ``model``'s stalled jobs (``stalled_jobs_fail``), resetting the ``discard`` fields; return their ids.
+
+    The ids are locked first: a task that saves progress meanwhile takes its job out of
+    them, so the jobs ended are exactly the ones returned.
+    """
+    stalled = model._default_manager.filter(
+        models.Q(status=BackgroundJob.RUNNING) | models.Q(status=BackgroundJob.CANCELLED, finished_at=None),
+        updated_at__lt=now - STALLED_AFTER,
+    )
+    ids = list(stalled.select_for_update().values_list("pk", flat=True))
+    ended = model._default_manager.filter(pk__in=ids)
+    ended.filter(status=BackgroundJob.RUNNING).update(
+        status=BackgroundJob.FAILED, failure=STALLED_REASON, finished_at=now, updated_at=now, **discard
+    )
+    ended.filter(status=BackgroundJob.CANCELLED).update(finished_at=now, updated_at=now, **discard)
+    return ids

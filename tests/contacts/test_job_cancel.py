@@ -312,3 +312,47 @@ def test_the_stalled_jobs_beat_never_fails_or_revives_a_cancelled_job(alice: Any
     stopping_import.refresh_from_db()
     assert (stopping_import.status, stopping_import.failure) == ("cancelled", "")
     assert stopping_import.finished_at is not None
+
+
+def import_with_plan(alice: Any, team: Any, status: str, *, quiet: bool = True) -> ImportJob:
+    """A confirmed import with its stored plan, moved to ``status``, its last progress long ago if ``quiet``."""
+    job = queued_import(alice, team)
+    changed = {"updated_at": timezone.now() - timedelta(hours=1)} if quiet else {}
+    ImportJob.objects.filter(pk=job.pk).update(status=status, **changed)
+    return job
+
+
+def test_the_stalled_jobs_beat_deletes_the_stored_plan_of_the_imports_it_ends(alice: Any, team: Any):
+    lost = import_with_plan(alice, team, "running")
+    lost_while_stopping = import_with_plan(alice, team, "cancelled")
+    alive = import_with_plan(alice, team, "running", quiet=False)
+    previewed = imports.import_preview(
+        actor=alice, team=team, file_name="l.csv", data=fixture_bytes("linkedin_connections.csv")
+    )
+
+    assert stalled_jobs_fail() == 2
+
+    lost.refresh_from_db()
+    lost_while_stopping.refresh_from_db()
+    assert (lost.status, lost_while_stopping.status) == ("failed", "cancelled")
+    # Never written again from it: a retry plans from the file.
+    assert not ImportPlanBatch.objects.filter(job__in=[lost, lost_while_stopping]).exists()
+    assert ImportJob.objects.get(pk=alive.pk).status == "running"
+    assert ImportPlanBatch.objects.filter(job=alive).count() == 1  # its task is still writing it
+    assert ImportPlanBatch.objects.filter(job=previewed).count() == 1
+
+
+def test_the_stalled_jobs_beat_makes_as_many_queries_for_one_job_as_for_three(
+    alice: Any, team: Any, django_assert_num_queries: Any
+):
+    # Savepoint; per job model: lock the stalled jobs' ids, end the running ones as failed,
+    # the cancelled ones as cancelled; delete the imports' stored plans; release.
+    for stalled in (1, 3):
+        for _ in range(stalled):
+            import_with_plan(alice, team, "running")
+        EmailUploadJob.objects.filter(
+            pk__in=[EmailUploadJobFactory(created_by=alice, status="cancelled").pk for _ in range(stalled)]
+        ).update(updated_at=timezone.now() - timedelta(hours=1))
+        with django_assert_num_queries(9):
+            assert stalled_jobs_fail() == 2 * stalled
+    assert not ImportPlanBatch.objects.exists()
