@@ -17,11 +17,12 @@ from consent.suppression import identifier_digest
 from contacts.importing.parse import ImportRow, Method
 from contacts.importing.plan import Planner, _first_planning
 from contacts.models import Contact, ImportJob, ImportPlanBatch, Organization, Tag
+from contacts.normalize import normalize_method
 from contacts.services import imports as services
 from contacts.services.contacts import contact_update
 from contacts.services.timeline import activity_record
 from tests.contacts.importing import contact_named, fixture_bytes, methods_of, run_import, tags_of
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, ContactMethodFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -228,3 +229,22 @@ def test_a_batch_that_clashes_with_a_concurrent_writer_is_planned_again(alice, t
     assert Contact.objects.filter(team=team).count() == 1
     mei.refresh_from_db()
     assert mei.title == "Founder"
+
+
+def test_the_plan_matches_the_teams_contacts_by_email_or_profile_url_and_no_one_elses(team, other_team) -> None:
+    mei = _mei(team)
+    site = ContactFactory(team=team, display_name="Site Only", title="")
+    url = "https://tanaka.example/"
+    ContactMethodFactory(contact=site, kind="website", value=url, normalized=normalize_method("website", url))
+    ContactFactory(team=other_team, email="jo@elsewhere.example")
+    rows = [
+        ImportRow(2, display_name="Mei T", title="Founder", emails=[Method("Mei@Tanaka-Design.example")]),
+        ImportRow(3, display_name="Jo", emails=[Method("jo@elsewhere.example")]),
+        ImportRow(4, display_name="Site", title="Webmaster", websites=[Method("https://tanaka.example/")]),
+    ]
+
+    mei_row, jo_row, site_row = Planner(team).plan(rows)
+
+    assert (mei_row.action, mei_row.existing_id) == ("update", mei.pk)
+    assert (jo_row.action, jo_row.existing_id) == ("create", None)
+    assert (site_row.action, site_row.existing_id) == ("update", site.pk)
