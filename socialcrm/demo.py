@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from allauth.account.models import EmailAddress
+from celery.contrib.testing.worker import start_worker
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from socialcrm.celery import app as celery_app
 from socialcrm.models import Team, User
 from socialcrm.registry import DemoContext, demo_loaders
 from socialcrm.roles import Role
@@ -56,3 +59,36 @@ def load_demo(say: Callable[[str], None]) -> DemoContext:
         say(f"Loading demo data: {loader.name}")
         loader.load(context)
     return context
+
+
+@contextmanager
+def tasks_in_a_worker_thread() -> Iterator[None]:
+    """While the block runs, hand tasks to a Celery worker thread of this process.
+
+    Without a broker, tasks run eagerly: in the request that enqueued them, once it commits.
+    A big import or email upload would then hold its request until done, and its progress
+    page (polling, cancel) would never be seen. Here they go through Celery's in-memory
+    transport (the broker URL without Redis) to a worker thread consuming every queue, as a
+    worker process would take them; eager mode is back afterwards. With a real broker
+    (``REDIS_URL``) nothing changes: its workers take the tasks.
+
+    The worker is Celery's embedded one (``celery.contrib.testing.worker``, a solo pool in a
+    thread); ``shutdown_timeout`` is how long stopping waits for a task still running.
+    """
+    conf = celery_app.conf
+    if not conf.task_always_eager:
+        yield
+        return
+    conf.task_always_eager = False
+    try:
+        with start_worker(
+            celery_app,
+            pool="solo",
+            queues=[queue.name for queue in conf.task_queues],
+            perform_ping_check=False,  # the ping task needs a result backend; there is none
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        ):
+            yield
+    finally:
+        conf.task_always_eager = True

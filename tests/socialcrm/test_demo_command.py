@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import queue
+import threading
 from io import StringIO
 
 import pytest
@@ -7,7 +9,8 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from contacts.models import Contact
-from socialcrm.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from socialcrm.celery import app as celery_app
+from socialcrm.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, tasks_in_a_worker_thread
 from socialcrm.models import Team, User
 
 
@@ -38,3 +41,24 @@ def test_demo_refuses_to_run_in_production(settings) -> None:
         call_command("demo", "--no-serve")
 
     assert not User.objects.filter(email__endswith="@demo.example").exists()
+
+
+ran_in: queue.Queue[str] = queue.Queue()
+
+
+@celery_app.task(name="socialcrm.tasks.test_demo_probe")
+def _probe() -> None:
+    ran_in.put(threading.current_thread().name)
+
+
+def test_while_the_demo_serves_tasks_run_in_a_worker_thread_not_in_the_request() -> None:
+    assert celery_app.conf.task_always_eager
+
+    with tasks_in_a_worker_thread():
+        _probe.apply_async()
+        assert ran_in.get(timeout=10) != threading.current_thread().name
+
+    # Eager again afterwards, as the tests and a bare checkout run tasks.
+    assert celery_app.conf.task_always_eager
+    _probe.apply_async()
+    assert ran_in.get(timeout=1) == threading.current_thread().name

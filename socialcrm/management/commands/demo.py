@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from socialcrm.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
+from socialcrm.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo, tasks_in_a_worker_thread
 
 
 class Command(BaseCommand):
@@ -29,4 +29,6 @@ class Command(BaseCommand):
         for email, full_name, role in DEMO_ACCOUNTS.values():
             self.stdout.write(f"  {email:<24} {full_name:<18} {role.label if role else 'Administrator'}")
         if not options["no_serve"]:
-            call_command("runserver", options["addrport"], use_reloader=False)
+            # Imports and uploads show their progress page, as with a worker in production.
+            with tasks_in_a_worker_thread():
+                call_command("runserver", options["addrport"], use_reloader=False)
