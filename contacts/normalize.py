@@ -16,13 +16,20 @@ def normalize_email(value: str) -> str:
     local, sep, domain = value.rpartition("@")
     if not sep or not local or not domain:
         raise ValidationError("Enter a valid email address, like name@example.com.")
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValidationError("The domain of this email address is not valid.") from exc
-    normalized = f"{local}@{ascii_domain}".lower()
+    normalized = f"{local}@{_email_domain(domain)}".lower()
     validate_email(normalized)
     return normalized
+
+
+@functools.lru_cache(maxsize=4096)
+def _email_domain(domain: str) -> str:
+    """An email's domain IDNA-encoded, remembered: an import's addresses share few domains.
+    Invalid domains raise each time (exceptions are not cached).
+    """
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValidationError("The domain of this email address is not valid.") from exc
 
 
 def normalize_phone(value: str, default_region: str | None = None) -> str:

@@ -62,14 +62,20 @@ _GUESSES: dict[str, tuple[str, ...]] = {
 # ("last_contacted_at" is not a contact's name).
 _NOT_GUESSED = {"createdat", "updatedat", "lastcontactedat"}
 
+# A generic CSV's cell of contact details (or tags) may hold several, separated.
+_METHOD_SEPARATORS = re.compile(r"[,;]\s*|\s+:::\s+")
+_TAG_SEPARATORS = re.compile(r"[,;]")
+# Each kind of contact method (a mapping target too) and the ``ImportRow`` list of them.
+METHOD_LISTS = {"email": "emails", "phone": "phones", "website": "websites", "handle": "handles"}
 
-@dataclass
+
+@dataclass(slots=True)
 class Method:
     value: str
     label: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportRow:
     """One record of the file, normalized to our fields; ``line`` is where it starts (1-based)."""
 
@@ -93,7 +99,7 @@ class ImportRow:
 
     @property
     def name(self) -> str:
-        return self.display_name or " ".join(part for part in (self.first_name, self.last_name) if part)
+        return self.display_name or " ".join(filter(None, (self.first_name, self.last_name)))
 
 
 def _clean(value: str | None) -> str:
@@ -173,7 +179,7 @@ def _csv_records(detected: Detected) -> Iterator[tuple[int, Record | None, str]]
         if pending is not None:
             yield pending[0], pending[1], ""
             pending = None
-        if any(value.strip() for value in values):
+        if any(map(str.strip, values)):
             # A spreadsheet's (or our export's) text marker before a formula-like value goes.
             values = [unneutralize(value) if value.startswith(TEXT_MARKER) else value for value in values]
             pending = (line, dict(zip(headers, values, strict=False)), len(values) < len(headers))
@@ -282,7 +288,7 @@ def _outlook(line: int, record: Record) -> ImportRow:
             for column in ("Web Page", "Personal Web Page")
             if _clean(record.get(column))
         ],
-        tags=[tag.strip() for tag in re.split(r"[;,]", record.get("Categories", "")) if tag.strip()],
+        tags=[tag.strip() for tag in _TAG_SEPARATORS.split(record.get("Categories", "")) if tag.strip()],
     )
     return row
 
@@ -303,28 +309,34 @@ def guess_mapping(headers: list[str]) -> dict[str, str]:
 
 
 def _generic(mapping: Mapping[str, str]) -> Callable[[int, Record], ImportRow]:
+    targets = {header: target for header, target in mapping.items() if target}
+
     def build(line: int, record: Record) -> ImportRow:
         row = ImportRow(line)
         notes: list[str] = []
         for header, value in record.items():
-            target, value = mapping.get(header, ""), value.strip()
-            if not target or not value:
+            target = targets.get(header)
+            if target is None or not (value := value.strip()):
                 continue
-            if target in {"email", "phone", "website", "handle"}:
-                methods = {"email": row.emails, "phone": row.phones, "website": row.websites, "handle": row.handles}
-                methods[target].extend(
-                    Method(part.strip()) for part in re.split(r"[,;]\s*|\s+:::\s+", value) if part.strip()
-                )
+            if target in METHOD_LISTS:
+                parts = _METHOD_SEPARATORS.split(value)
+                methods = getattr(row, METHOD_LISTS[target])
+                if len(parts) == 1:  # most cells hold one (stripped already)
+                    methods.append(Method(value))
+                else:
+                    methods.extend([Method(part) for part in map(str.strip, parts) if part])
             elif target == "tags":
-                row.tags.extend(tag.strip() for tag in re.split(r"[,;]", value) if tag.strip())
+                row.tags.extend([tag for tag in map(str.strip, _TAG_SEPARATORS.split(value)) if tag])
             elif target == "notes":
                 notes.append(value)
             elif target == "name":
                 row.display_name = value
+            elif target == "location":
+                row.location = _place(row.location, value)
             else:
-                current = getattr(row, target)
-                setattr(row, target, _place(current, value) if target == "location" else current or value)
-        row.notes = _join_notes(*notes)
+                setattr(row, target, getattr(row, target) or value)
+        if notes:
+            row.notes = _join_notes(*notes)
         return row
 
     return build

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from contacts.importing.parse import ImportRow, Method
+from contacts.importing.parse import METHOD_LISTS, ImportRow, Method
 from contacts.models import Contact, ContactMethod
 from contacts.normalize import normalize_domain, normalize_method
 from contacts.registry import suppressed_emails
@@ -52,7 +52,7 @@ METHOD_MAX_LENGTH = 320
 TAG_MAX_LENGTH = 60
 
 
-@dataclass
+@dataclass(slots=True)
 class NewMethod:
     kind: str
     value: str
@@ -60,7 +60,7 @@ class NewMethod:
     label: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedRow:
     """One row and what importing it does. ``changes`` and ``methods`` are what an update adds."""
 
@@ -107,12 +107,6 @@ class PlannedRow:
 
 # What the commit needs of a row it writes, beyond its plan (``stored_row``).
 _ROW_TEXT = ("first_name", "last_name", "display_name", "organization", "title", "location", "notes")
-_METHOD_ROWS: dict[str, str] = {
-    Kind.EMAIL: "emails",
-    Kind.PHONE: "phones",
-    Kind.WEBSITE: "websites",
-    Kind.HANDLE: "handles",
-}
 WRITTEN = (CREATE, UPDATE, ORGANIZATION)
 
 
@@ -175,7 +169,7 @@ def replannable_row(planned: PlannedRow) -> ImportRow:
     row = planned.row
     if not (row.emails or row.phones or row.websites or row.handles):
         for method in planned.known_methods + planned.methods:
-            getattr(row, _METHOD_ROWS[method.kind]).append(Method(method.value, method.label))
+            getattr(row, METHOD_LISTS[method.kind]).append(Method(method.value, method.label))
     return row
 
 
@@ -236,8 +230,7 @@ def _first_planning(row: ImportRow) -> PlannedRow:
         organization = row.organization or row.display_name
         reason = "A company, not a person: imported as an organization."
         return PlannedRow(row, ORGANIZATION, reason, name=organization, methods=methods)
-    emails = [method for method in methods if method.kind == Kind.EMAIL]
-    name = person or (emails[0].value if emails else "")
+    name = person or next((method.value for method in methods if method.kind == Kind.EMAIL), "")
     if not name:
         return PlannedRow(row, INVALID, "The row has no name, email address or organization.")
     planned = PlannedRow(row, CREATE, "; ".join(ignored), name=name, methods=methods, tags=tags)
@@ -274,29 +267,29 @@ class Planner:
     def plan(self, rows: Iterable[ImportRow]) -> list[PlannedRow]:
         plans = [_first_planning(row) for row in rows]
         skip_suppressed(plans)
-        people = [planned for planned in plans if planned.action == CREATE]
-        for planned in people:
-            keys = _match_keys(planned)
+        # What identifies each person, worked out once: ``methods`` do not change until matched.
+        people = [(planned, _match_keys(planned)) for planned in plans if planned.action == CREATE]
+        for planned, keys in people:
             first_seen = next((self.seen[key] for key in keys if key in self.seen), None)
             if first_seen is not None:
                 planned.action, planned.reason = SKIP, f"Duplicate of line {first_seen} in this file."
                 continue
             for key in keys:
                 self.seen[key] = planned.line
-        people = [planned for planned in people if planned.action == CREATE]
-        self._match_existing(people)
+        self._match_existing([(planned, keys) for planned, keys in people if planned.action == CREATE])
         return plans
 
-    def _match_existing(self, people: list[PlannedRow]) -> None:
-        keys = {key for planned in people for key in _match_keys(planned)}
-        if not keys:
+    def _match_existing(self, people: list[tuple[PlannedRow, list[tuple[str, str]]]]) -> None:
+        """Plan the update of each person (with their match keys) the team has already."""
+        wanted = {key for _, keys in people for key in keys}
+        if not wanted:
             return
         condition = Q()
-        for kind in {kind for kind, _ in keys}:
-            condition |= Q(among("normalized", [value for k, value in keys if k == kind]), kind=kind)
+        for kind in {kind for kind, _ in wanted}:
+            condition |= Q(among("normalized", [value for k, value in wanted if k == kind]), kind=kind)
         found = ContactMethod.objects.filter(condition, team=self.team).values_list("kind", "normalized", "contact_id")
         owners = {(kind, normalized): contact_id for kind, normalized, contact_id in found}
-        matched = {planned.line: owners[key] for planned in people for key in _match_keys(planned) if key in owners}
+        matched = {planned.line: owners[key] for planned, keys in people for key in keys if key in owners}
         if not matched:
             return
         ids = set(matched.values())
@@ -313,7 +306,7 @@ class Planner:
         ):
             existing[contact_id].tags.add(name)
         taken_emails = {normalized for (kind, normalized) in owners if kind == Kind.EMAIL}
-        for planned in people:
+        for planned, _ in people:
             contact = existing.get(matched.get(planned.line, 0))
             if contact is not None:
                 _plan_update(planned, contact, taken_emails)
