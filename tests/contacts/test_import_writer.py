@@ -91,11 +91,6 @@ def test_a_failed_write_stops_the_import_and_is_raised_to_the_caller() -> None:
     prepared: list[int] = []
     written: list[int] = []
 
-    def batches() -> Iterator[int]:
-        for n in range(20):
-            prepared.append(n)
-            yield n
-
     def write(n: int) -> bool:
         if n == 2:
             raise RuntimeError("disk full")
@@ -103,7 +98,7 @@ def test_a_failed_write_stops_the_import_and_is_raised_to_the_caller() -> None:
         return True
 
     with pytest.raises(RuntimeError, match="disk full"):
-        bulk.write_behind(batches(), write)
+        bulk.write_behind(_prepared(prepared), write)
 
     assert written == [0, 1]
     # Preparing stops soon after: at most the batch waiting, the one being handed over
@@ -150,18 +145,13 @@ def test_a_write_saying_stop_ends_the_batches_without_an_error() -> None:
     prepared: list[int] = []
     written: list[int] = []
 
-    def batches() -> Iterator[int]:
-        for n in range(20):
-            prepared.append(n)
-            yield n
-
     def write(n: int) -> bool:
         if n == 2:
             return False  # cancelled
         written.append(n)
         return True
 
-    bulk.write_behind(batches(), write)
+    bulk.write_behind(_prepared(prepared), write)
 
     assert written == [0, 1]
     assert len(prepared) <= 6
@@ -259,6 +249,13 @@ def test_a_threaded_import_cancelled_while_writing_stops_before_the_next_batch(a
     assert (job.status, job.processed_rows, job.total_rows, job.counts) == ("cancelled", rows, 8, {"create": rows})
     assert Contact.objects.filter(team=team).count() == rows
     assert services.import_undo(actor=alice, job=job)["deleted"] == rows
+
+
+def _prepared(prepared: list[int], count: int = 20) -> Iterator[int]:
+    """Batches 0 to ``count`` - 1, each noted in ``prepared`` as it is prepared."""
+    for n in range(count):
+        prepared.append(n)
+        yield n
 
 
 def _backend_pid() -> int:
